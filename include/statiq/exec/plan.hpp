@@ -1,0 +1,242 @@
+// The static memory plan of a graph: which buffer each node writes, buffer lifetimes, arena offsets and the
+// arena size, all computed at compile time from the graph type.
+//
+// Buffers: the Input node aliases the caller's input when its layout is already channels-last; Flatten and
+// Reshape alias their input; element-wise layers (Relu, Clip, BatchNorm, Softmax) write over their input when
+// nothing later reads it; a Relu/Clip that is the only reader of a Conv2d/Dense is fused into that layer's
+// output clamp; the last node writes straight into the caller's output. Every other node gets an arena
+// buffer, alive from the step that writes it to the last step that reads it. Offsets are assigned largest
+// buffer first at the lowest offset free for the buffer's whole lifetime (64-byte aligned).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+
+#include "statiq/graph/activation.hpp"
+#include "statiq/graph/conv2d.hpp"
+#include "statiq/graph/dense.hpp"
+#include "statiq/graph/graph.hpp"
+
+namespace statiq {
+
+inline constexpr std::size_t arena_alignment = 64;
+
+namespace detail {
+
+enum class storage_kind : unsigned char { arena, caller_input, caller_output };
+
+template <std::size_t N>
+struct memory_plan {
+  std::array<std::size_t, N> storage{};    // node whose buffer this node's output lives in (itself if it owns one)
+  std::array<bool, N> fused{};             // a clamp folded into its producer: not executed
+  std::array<std::size_t, N> fused_clamp{};  // for a producer: the clamp node fused into it, or N
+  std::array<storage_kind, N> kind{};      // for buffer owners
+  std::array<std::size_t, N> bytes{};      // for buffer owners: aligned size in bytes
+  std::array<std::size_t, N> first{};      // for buffer owners: first and last step the buffer is live
+  std::array<std::size_t, N> last{};
+  std::array<std::size_t, N> offset{};     // for arena buffer owners
+  std::size_t arena_bytes = 0;             // the arena the offsets need
+  std::size_t live_bound = 0;              // the largest total of buffers live at one step (a lower bound)
+  std::size_t naive_bytes = 0;             // one arena buffer per node that owns one, no reuse
+  bool copy_out = false;                   // the last node lives in the arena/input: copy it to the caller
+};
+
+constexpr std::size_t align_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
+
+template <class G, std::size_t... I>
+constexpr std::array<std::size_t, G::num_nodes> node_sizes(std::index_sequence<I...>) {
+  return {G::template shape_t<I>::size...};
+}
+
+template <class G, std::size_t I>
+constexpr bool reads(std::size_t k) {  // does node I read node k?
+  for (auto j : G::template inputs_v<I>)
+    if (j == k) return true;
+  return false;
+}
+
+template <class G, std::size_t... I>
+constexpr std::array<std::array<bool, G::num_nodes>, G::num_nodes> read_matrix(std::index_sequence<I...>) {
+  std::array<std::array<bool, G::num_nodes>, G::num_nodes> r{};  // r[i][k]: node i reads node k
+  ((
+       [&] {
+         for (auto j : G::template inputs_v<I>) r[I][j] = true;
+       }()),
+   ...);
+  return r;
+}
+
+template <class L>
+inline constexpr bool accepts_fused_clamp_v = false;
+template <std::size_t C, class... A>
+inline constexpr bool accepts_fused_clamp_v<Conv2d<C, A...>> = true;
+template <std::size_t N>
+inline constexpr bool accepts_fused_clamp_v<Dense<N>> = true;
+
+template <class G, std::size_t... I>
+constexpr auto node_flags(std::index_sequence<I...>) {
+  struct flags {
+    std::array<bool, G::num_nodes> alias, in_place, clamp, takes_clamp;
+  } f{{is_alias_v<typename G::template layer_t<I>>...},
+      {is_elementwise_v<typename G::template layer_t<I>>...},
+      {is_clamp_v<typename G::template layer_t<I>>...},
+      {accepts_fused_clamp_v<typename G::template layer_t<I>>...}};
+  return f;
+}
+
+template <class G, std::size_t Batch, std::size_t ElemBytes>
+constexpr memory_plan<G::num_nodes> make_plan() {
+  constexpr std::size_t N = G::num_nodes;
+  constexpr auto seq = std::make_index_sequence<N>{};
+  constexpr auto size = node_sizes<G>(seq);
+  constexpr auto r = read_matrix<G>(seq);
+  constexpr auto f = node_flags<G>(seq);
+  memory_plan<N> p{};
+  auto readers = [&](std::size_t k) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < N; ++i) n += r[i][k] ? 1 : 0;
+    return n;
+  };
+  for (std::size_t i = 0; i < N; ++i) p.fused_clamp[i] = N;
+
+  // Fusion: Conv2d/Dense -> Relu/Clip where the clamp is the producer's only reader.
+  for (std::size_t i = 1; i < N; ++i) {
+    if (!f.clamp[i]) continue;
+    std::size_t src = N;
+    for (std::size_t k = 0; k < N; ++k)
+      if (r[i][k]) src = k;
+    if (src < N && f.takes_clamp[src] && readers(src) == 1 && p.fused_clamp[src] == N) {
+      p.fused[i] = true;
+      p.fused_clamp[src] = i;
+    }
+  }
+
+  // Storage assignment in node order.
+  for (std::size_t i = 0; i < N; ++i) {
+    p.storage[i] = i;
+    if (i == 0) {
+      p.kind[0] = G::input_layer::layout == Layout::nhwc ? storage_kind::caller_input : storage_kind::arena;
+      continue;
+    }
+    std::size_t src = N;
+    for (std::size_t k = 0; k < N; ++k)
+      if (r[i][k]) src = k;
+    if (f.alias[i] || p.fused[i]) {
+      p.storage[i] = p.storage[src];
+      continue;
+    }
+    if (f.in_place[i] && i != N - 1) {  // the last node writes straight into the caller's output instead
+      const std::size_t s = p.storage[src];
+      bool dead_after = p.kind[s] == storage_kind::arena;
+      for (std::size_t k = i + 1; k < N && dead_after; ++k)
+        for (std::size_t m = 0; m < i; ++m)
+          if (r[k][m] && p.storage[m] == s) dead_after = false;
+      if (dead_after) {
+        p.storage[i] = s;
+        continue;
+      }
+    }
+    p.kind[i] = i == N - 1 ? storage_kind::caller_output : storage_kind::arena;
+  }
+  p.copy_out = p.storage[N - 1] != N - 1;
+
+  // Lifetimes of buffer owners: from the writing step to the last step that writes or reads the buffer.
+  for (std::size_t i = 0; i < N; ++i) {
+    const std::size_t s = p.storage[i];
+    if (s == i) {
+      p.first[s] = i;
+      p.last[s] = i;
+      p.bytes[s] = align_up(size[i] * Batch * ElemBytes, arena_alignment);
+    }
+  }
+  for (std::size_t i = 0; i < N; ++i) {
+    const std::size_t s = p.storage[i];
+    p.last[s] = std::max(p.last[s], i);
+    for (std::size_t k = 0; k < N; ++k)
+      if (r[i][k]) p.last[p.storage[k]] = std::max(p.last[p.storage[k]], i);
+  }
+  if (p.copy_out) p.last[p.storage[N - 1]] = N;  // read by the final copy
+
+  // Offsets: largest first, lowest free offset among buffers whose lifetimes overlap.
+  std::array<std::size_t, N> order{};
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < N; ++i)
+    if (p.storage[i] == i && p.kind[i] == storage_kind::arena) order[count++] = i;
+  for (std::size_t a = 0; a < count; ++a)  // insertion sort: by size descending, then by first use
+    for (std::size_t b = a; b > 0; --b) {
+      const auto x = order[b - 1], y = order[b];
+      if (p.bytes[y] > p.bytes[x] || (p.bytes[y] == p.bytes[x] && p.first[y] < p.first[x])) {
+        order[b - 1] = y;
+        order[b] = x;
+      } else {
+        break;
+      }
+    }
+  for (std::size_t a = 0; a < count; ++a) {
+    const std::size_t s = order[a];
+    std::size_t off = 0;
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (std::size_t b = 0; b < a; ++b) {
+        const std::size_t t = order[b];
+        const bool overlap_time = !(p.last[t] < p.first[s] || p.last[s] < p.first[t]);
+        const bool overlap_mem = off < p.offset[t] + p.bytes[t] && p.offset[t] < off + p.bytes[s];
+        if (overlap_time && overlap_mem) {
+          off = p.offset[t] + p.bytes[t];
+          moved = true;
+        }
+      }
+    }
+    p.offset[s] = off;
+    p.arena_bytes = std::max(p.arena_bytes, off + p.bytes[s]);
+    p.naive_bytes += p.bytes[s];
+  }
+  for (std::size_t t = 0; t <= N; ++t) {
+    std::size_t live = 0;
+    for (std::size_t a = 0; a < count; ++a)
+      if (p.first[order[a]] <= t && t <= p.last[order[a]]) live += p.bytes[order[a]];
+    p.live_bound = std::max(p.live_bound, live);
+  }
+  return p;
+}
+
+}  // namespace detail
+
+// The compile-time memory plan of model type M, run Batch samples at a time.
+template <class M, std::size_t Batch = 1>
+inline constexpr auto plan_v = detail::make_plan<std::remove_cvref_t<M>, Batch, sizeof(float)>();
+
+// Bytes of scratch memory (the arena) model type M needs, a compile-time constant.
+template <class M, std::size_t Batch = 1>
+inline constexpr std::size_t arena_bytes_v = plan_v<M, Batch>.arena_bytes;
+
+// Bytes of parameters (weights, biases, normalisation statistics) model type M binds.
+template <class M>
+inline constexpr std::size_t weight_bytes_v = std::remove_cvref_t<M>::weight_count * sizeof(float);
+
+// The arena: a static, aligned byte buffer whose size is arena_bytes_v<G, Batch>. No heap.
+template <class G, std::size_t Batch>
+struct arena {
+  static_assert(Batch >= 1, "statiq::arena_for<Model, Batch>: Batch must be at least 1");
+  using model_type = G;
+  static constexpr std::size_t batch = Batch;
+  static constexpr std::size_t size = arena_bytes_v<G, Batch>;
+  alignas(arena_alignment) std::byte bytes[size == 0 ? 1 : size];
+};
+
+// arena_for<decltype(model)>: the arena for a model type (cv-qualifiers and references ignored).
+template <class M, std::size_t Batch = 1>
+using arena_for = arena<std::remove_cvref_t<M>, Batch>;
+
+// Fails to compile, naming both numbers, when model type M's arena exceeds Budget bytes.
+template <class M, std::size_t Budget, std::size_t Batch = 1>
+constexpr bool arena_fits() {
+  static_assert(diagnostic::require<(arena_bytes_v<M, Batch> <= Budget),
+                                    diagnostic::arena_exceeds_budget<arena_bytes_v<M, Batch>, Budget>>(),
+                "statiq::arena_fits<Model, Budget>: the model's arena exceeds the RAM budget "
+                "(see arena_exceeds_budget<needed bytes, budget bytes>)");
+  return true;
+}
+
+}  // namespace statiq
