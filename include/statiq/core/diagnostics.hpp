@@ -1,7 +1,7 @@
 // Compile-time diagnostics: incomplete types whose names read as the sentence, with the numbers in them.
 //
-// C++20 static_assert cannot format numbers, so each check is a static_assert with the sentence plus an
-// incomplete type carrying the node index, the layer and the shapes; the compiler prints both.
+// C++20 static_assert cannot format numbers, so each check's condition names a type carrying the node index,
+// the layer and the shapes; the compiler prints it beside the sentence.
 #pragma once
 
 #include <cstddef>
@@ -32,20 +32,13 @@ struct input_not_an_earlier_node;
 template <std::size_t Bytes, std::size_t Budget>
 struct arena_exceeds_budget;
 
-template <class T>
-inline constexpr bool fail_v = false;
-
-}  // namespace statiq::diagnostic
-
-namespace statiq::diagnostic {
-// Names `Diagnostic` in the compiler's error when `Ok` is false; usable in class scope and constexpr code:
-//   static_assert(diagnostic::require<ok, diagnostic::shape_mismatch<...>>(), "sentence");
+// ok<cond, Diagnostic> is cond; as a static_assert condition it makes g++ ("'ok<false, shape_mismatch<...>>'
+// evaluates to false") and clang ("failed due to requirement 'ok<false, shape_mismatch<...>>'") print the
+// diagnostic type with its numbers beside the sentence.
 template <bool Ok, class Diagnostic>
-constexpr bool require() {
-  if constexpr (!Ok) {
-    return sizeof(Diagnostic) == 0;  // Diagnostic is incomplete: this line is the error that names it
-  } else {
-    return true;
-  }
-}
+inline constexpr bool ok = Ok;
 }  // namespace statiq::diagnostic
+
+// STATIQ_REQUIRE(cond, "sentence", diagnostic_type<...>): a static_assert whose error shows the sentence and
+// the diagnostic type with the node index, layer, shapes and counts in it.
+#define STATIQ_REQUIRE(cond, message, ...) static_assert(::statiq::diagnostic::ok<(cond), __VA_ARGS__>, message)

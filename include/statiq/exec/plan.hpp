@@ -232,10 +232,8 @@ using arena_for = arena<std::remove_cvref_t<M>, Batch>;
 // Fails to compile, naming both numbers, when model type M's arena exceeds Budget bytes.
 template <class M, std::size_t Budget, std::size_t Batch = 1>
 constexpr bool arena_fits() {
-  static_assert(diagnostic::require<(arena_bytes_v<M, Batch> <= Budget),
-                                    diagnostic::arena_exceeds_budget<arena_bytes_v<M, Batch>, Budget>>(),
-                "statiq::arena_fits<Model, Budget>: the model's arena exceeds the RAM budget "
-                "(see arena_exceeds_budget<needed bytes, budget bytes>)");
+  STATIQ_REQUIRE(((arena_bytes_v<M, Batch> <= Budget)), "statiq::arena_fits<Model, Budget>: the model's arena exceeds the RAM budget "
+                "(see arena_exceeds_budget<needed bytes, budget bytes>)", diagnostic::arena_exceeds_budget<arena_bytes_v<M, Batch>, Budget>);
   return true;
 }
 

@@ -10,8 +10,7 @@ struct Add {
   static constexpr std::size_t num_params = 0;
   template <std::size_t Node, class A, class B>
   struct infer {
-    static_assert(diagnostic::require<std::is_same_v<A, B>, diagnostic::shape_mismatch<Node, Add, A, B>>(),
-                  "statiq::Add needs two inputs of the same shape");
+    STATIQ_REQUIRE((std::is_same_v<A, B>), "statiq::Add needs two inputs of the same shape", diagnostic::shape_mismatch<Node, Add, A, B>);
     using output = A;
     static constexpr std::array<std::size_t, 0> param_sizes{};
   };

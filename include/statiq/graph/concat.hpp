@@ -38,10 +38,8 @@ struct Concat {
   static constexpr std::size_t num_params = 0;
   template <std::size_t Node, class... In>
   struct infer {
-    static_assert(diagnostic::require<(sizeof...(In) >= 2), diagnostic::input_count_mismatch<Node, Concat, 2, sizeof...(In)>>(),
-                  "statiq::Concat needs at least two inputs: At<Concat, i, j, ...>");
-    static_assert(diagnostic::require<detail::concat_shape<In...>::agree, diagnostic::shape_mismatch<Node, Concat, In...>>(),
-                  "statiq::Concat: inputs must agree in every extent but the channels (last axis)");
+    STATIQ_REQUIRE(((sizeof...(In) >= 2)), "statiq::Concat needs at least two inputs: At<Concat, i, j, ...>", diagnostic::input_count_mismatch<Node, Concat, 2, sizeof...(In)>);
+    STATIQ_REQUIRE((detail::concat_shape<In...>::agree), "statiq::Concat: inputs must agree in every extent but the channels (last axis)", diagnostic::shape_mismatch<Node, Concat, In...>);
     using output = typename detail::concat_shape<In...>::type;
     static constexpr std::array<std::size_t, 0> param_sizes{};
   };

@@ -27,19 +27,15 @@ struct Conv2d {
 
   template <std::size_t Node, class In>
   struct infer {
-    static_assert(diagnostic::require<image_shape<In>, diagnostic::shape_mismatch<Node, Conv2d, In>>(),
-                  "statiq::Conv2d needs a rank-3 channels-last input Shape<H, W, C>");
+    STATIQ_REQUIRE((image_shape<In>), "statiq::Conv2d needs a rank-3 channels-last input Shape<H, W, C>", diagnostic::shape_mismatch<Node, Conv2d, In>);
     static constexpr std::size_t in_c = channels_v<In>;
-    static_assert(diagnostic::require<in_c % groups == 0 && OutC % groups == 0,
-                                      diagnostic::shape_mismatch<Node, Conv2d, In>>(),
-                  "statiq::Conv2d: input and output channels must both be divisible by Groups<g>");
+    STATIQ_REQUIRE((in_c % groups == 0 && OutC % groups == 0), "statiq::Conv2d: input and output channels must both be divisible by Groups<g>", diagnostic::shape_mismatch<Node, Conv2d, In>);
     static constexpr std::size_t out_h =
         detail::window_out(In::dims[0], pads::top, pads::bottom, kernel::h, stride::h, dilation::h, false);
     static constexpr std::size_t out_w =
         detail::window_out(In::dims[1], pads::left, pads::right, kernel::w, stride::w, dilation::w, false);
-    static_assert(diagnostic::require<out_h != 0 && out_w != 0, diagnostic::shape_mismatch<Node, Conv2d, In>>(),
-                  "statiq::Conv2d: the (dilated) kernel is larger than the padded input");
-    using output = Shape<out_h, out_w, OutC>;
+    STATIQ_REQUIRE((out_h != 0 && out_w != 0), "statiq::Conv2d: the (dilated) kernel is larger than the padded input", diagnostic::shape_mismatch<Node, Conv2d, In>);
+    using output = Shape<(out_h ? out_h : 1), (out_w ? out_w : 1), OutC>;  // 1: no follow-up errors
     static constexpr std::array<std::size_t, 2> param_sizes{OutC * kernel::h * kernel::w * (in_c / groups), OutC};
   };
 };

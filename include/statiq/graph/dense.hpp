@@ -14,8 +14,7 @@ struct Dense {
 
   template <std::size_t Node, class In>
   struct infer {
-    static_assert(diagnostic::require<In::rank == 1, diagnostic::shape_mismatch<Node, Dense, In>>(),
-                  "statiq::Dense<n> needs a rank-1 input: insert statiq::Flatten before it");
+    STATIQ_REQUIRE((In::rank == 1), "statiq::Dense<n> needs a rank-1 input: insert statiq::Flatten before it", diagnostic::shape_mismatch<Node, Dense, In>);
     using output = Shape<N>;
     static constexpr std::array<std::size_t, 2> param_sizes{N * In::size, N};
   };

@@ -69,12 +69,15 @@ struct node_infer<Idx, Node, detail::type_list<S...>, std::index_sequence<I...>>
   static_assert(!is_input_v<L> || Idx == 0, "statiq::Graph: an Input may only be node 0");
   static_assert(Idx != 0 || is_input_v<L>, "statiq::Graph<Input<Shape<...>>, ...>: node 0 must be an Input");
   static_assert(layer<L>, "statiq::Graph: every node must be a layer (Conv2d, Dense, Relu, ...) or At<Layer, i...>");
-  static_assert((diagnostic::require<(I < Idx), diagnostic::input_not_an_earlier_node<Idx, I>>() && ...),
-                "statiq::Graph: At<Layer, i, ...> may only read earlier nodes (i < the node's own index)");
+  static constexpr std::size_t first_bad_input = [] {
+    for (std::size_t i : {I..., Idx}) if (i >= Idx) return i;
+    return Idx;
+  }();
+  STATIQ_REQUIRE(((I < Idx) && ...),
+                 "statiq::Graph: At<Layer, i, ...> may only read earlier nodes (i < the node's own index)",
+                 diagnostic::input_not_an_earlier_node<Idx, first_bad_input>);
   static constexpr std::size_t expected = is_input_v<L> ? 0 : (L::arity == 0 ? sizeof...(I) : L::arity);
-  static_assert(diagnostic::require<expected == sizeof...(I),
-                                    diagnostic::input_count_mismatch<Idx, L, expected, sizeof...(I)>>(),
-                "statiq::Graph: a layer is wired to the wrong number of inputs (Add needs At<Add, i, j>)");
+  STATIQ_REQUIRE((expected == sizeof...(I)), "statiq::Graph: a layer is wired to the wrong number of inputs (Add needs At<Add, i, j>)", diagnostic::input_count_mismatch<Idx, L, expected, sizeof...(I)>);
   // Clamp indices so that a wiring error above does not cascade into unreadable follow-up errors.
   using infer = typename L::template infer<Idx, list_at_t<(I < Idx ? I : 0), type_list<S...>>...>;
   using output = typename infer::output;
@@ -193,10 +196,8 @@ class Graph {
   template <class... A>
     requires(sizeof...(A) >= 1 && !(sizeof...(A) == 1 && (std::is_same_v<std::remove_cvref_t<A>, Graph> && ...)))
   constexpr Graph(const A&... args) : params_{detail::param_data(args)...} {
-    static_assert(diagnostic::require<sizeof...(A) == num_params,
-                                      diagnostic::parameter_count_mismatch<num_params, sizeof...(A)>>(),
-                  "statiq::Graph{params...}: give one parameter array per layer parameter, in node order "
-                  "(Conv2d and Dense: weights, bias; BatchNorm: gamma, beta, mean, var)");
+    STATIQ_REQUIRE((sizeof...(A) == num_params), "statiq::Graph{params...}: give one parameter array per layer parameter, in node order "
+                  "(Conv2d and Dense: weights, bias; BatchNorm: gamma, beta, mean, var)", diagnostic::parameter_count_mismatch<num_params, sizeof...(A)>);
     static_assert((detail::param_extent<A>::valid && ...),
                   "statiq::Graph{params...}: each parameter is a float array, std::array<float, N> or "
                   "std::span<const float, N> with a static extent N (std::span<const float> has none)");
@@ -229,13 +230,10 @@ class Graph {
     constexpr std::size_t node_index = owner_of(P);
     constexpr std::size_t expected = param_sizes[P];
     constexpr std::size_t got = detail::param_extent<A>::value;
-    static_assert(
-        diagnostic::require<expected == got || !detail::param_extent<A>::valid,
-                            diagnostic::weight_count_mismatch<node_index, layer_t<node_index>,
+    STATIQ_REQUIRE((expected == got || !detail::param_extent<A>::valid), "statiq::Graph{params...}: a parameter array has the wrong number of floats for its layer "
+        "(see weight_count_mismatch<node, layer, input shape, parameter, expected, given>)", diagnostic::weight_count_mismatch<node_index, layer_t<node_index>,
                                                               shape_t<inputs_v<node_index>[0]>,
-                                                              P - first_param[node_index], expected, got>>(),
-        "statiq::Graph{params...}: a parameter array has the wrong number of floats for its layer "
-        "(see weight_count_mismatch<node, layer, input shape, parameter, expected, given>)");
+                                                              P - first_param[node_index], expected, got>);
   }
 
   std::array<const float*, num_params> params_{};

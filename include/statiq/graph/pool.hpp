@@ -33,15 +33,13 @@ struct pool_base {
 
   template <std::size_t Node, class In>
   struct infer {
-    static_assert(diagnostic::require<image_shape<In>, diagnostic::shape_mismatch<Node, Self, In>>(),
-                  "statiq::MaxPool/AvgPool needs a rank-3 channels-last input Shape<H, W, C>");
+    STATIQ_REQUIRE((image_shape<In>), "statiq::MaxPool/AvgPool needs a rank-3 channels-last input Shape<H, W, C>", diagnostic::shape_mismatch<Node, Self, In>);
     static constexpr std::size_t out_h =
         window_out(In::dims[0], pads::top, pads::bottom, kernel::h, stride::h, dilation::h, ceil_mode);
     static constexpr std::size_t out_w =
         window_out(In::dims[1], pads::left, pads::right, kernel::w, stride::w, dilation::w, ceil_mode);
-    static_assert(diagnostic::require<out_h != 0 && out_w != 0, diagnostic::shape_mismatch<Node, Self, In>>(),
-                  "statiq::MaxPool/AvgPool: the window is larger than the padded input");
-    using output = Shape<out_h, out_w, In::dims[2]>;
+    STATIQ_REQUIRE((out_h != 0 && out_w != 0), "statiq::MaxPool/AvgPool: the window is larger than the padded input", diagnostic::shape_mismatch<Node, Self, In>);
+    using output = Shape<(out_h ? out_h : 1), (out_w ? out_w : 1), In::dims[2]>;  // 1: no follow-up errors
     static constexpr std::array<std::size_t, 0> param_sizes{};
   };
 };
@@ -59,8 +57,7 @@ struct GlobalAvgPool {
   static constexpr std::size_t num_params = 0;
   template <std::size_t Node, class In>
   struct infer {
-    static_assert(diagnostic::require<image_shape<In>, diagnostic::shape_mismatch<Node, GlobalAvgPool, In>>(),
-                  "statiq::GlobalAvgPool needs a rank-3 channels-last input Shape<H, W, C>");
+    STATIQ_REQUIRE((image_shape<In>), "statiq::GlobalAvgPool needs a rank-3 channels-last input Shape<H, W, C>", diagnostic::shape_mismatch<Node, GlobalAvgPool, In>);
     using output = Shape<1, 1, In::dims[2]>;
     static constexpr std::array<std::size_t, 0> param_sizes{};
   };

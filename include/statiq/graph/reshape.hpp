@@ -23,8 +23,7 @@ struct Reshape {
   static constexpr std::size_t num_params = 0;
   template <std::size_t Node, class In>
   struct infer {
-    static_assert(diagnostic::require<In::size == To::size, diagnostic::shape_mismatch<Node, Reshape, In, To>>(),
-                  "statiq::Reshape<S>: S must hold as many elements as the input");
+    STATIQ_REQUIRE((In::size == To::size), "statiq::Reshape<S>: S must hold as many elements as the input", diagnostic::shape_mismatch<Node, Reshape, In, To>);
     using output = To;
     static constexpr std::array<std::size_t, 0> param_sizes{};
   };
