@@ -4,8 +4,8 @@
 // Buffers: the Input node aliases the caller's input when its layout is already channels-last; Flatten and
 // Reshape alias their input; element-wise layers (Relu, Clip, BatchNorm, Softmax) write over their input when
 // nothing later reads it; a Relu/Clip that is the only reader of a Conv2d/Dense is fused into that layer's
-// output clamp; the last node writes straight into the caller's output. Every other node gets an arena
-// buffer, alive from the step that writes it to the last step that reads it. Offsets are assigned largest
+// output clamp; the last node (or the buffer it aliases) is the caller's output. Every other node gets an
+// arena buffer, alive from the step that writes it to the last step that reads it. Offsets are assigned largest
 // buffer first at the lowest offset free for the buffer's whole lifetime (64-byte aligned).
 #pragma once
 
@@ -139,7 +139,16 @@ constexpr memory_plan<G::num_nodes> make_plan() {
     }
     p.kind[i] = i == N - 1 ? storage_kind::caller_output : storage_kind::arena;
   }
-  p.copy_out = p.storage[N - 1] != N - 1;
+  // A last node that aliases or is fused into an earlier buffer: that buffer becomes the caller's output
+  // when nothing outside the chain reads it.
+  if (const std::size_t s = p.storage[N - 1]; s != N - 1 && p.kind[s] == storage_kind::arena) {
+    bool only_chain = true;
+    for (std::size_t i = 0; i < N; ++i)
+      for (std::size_t k = 0; k < N; ++k)
+        if (r[i][k] && p.storage[k] == s && p.storage[i] != s) only_chain = false;
+    if (only_chain) p.kind[s] = storage_kind::caller_output;
+  }
+  p.copy_out = p.kind[p.storage[N - 1]] != storage_kind::caller_output;
 
   // Lifetimes of buffer owners: from the writing step to the last step that writes or reads the buffer.
   for (std::size_t i = 0; i < N; ++i) {
