@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine and runs every statiq test leg: CMake + g++ (everything), Meson + clang
+# (everything), AddressSanitizer + UndefinedBehaviorSanitizer, header self-containment, the ONNX importer
+# and conformance tests, and the aarch64 kernel tests under qemu. Prints each leg's time; exits non-zero if
+# any leg fails.  Usage: tools/test.sh [leg ...]   (legs: cmake-gcc meson-clang sanitizers headers onnx aarch64)
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+"$root/tools/setup-debian.sh" || exit 1
+
+jobs=$(nproc)
+build=${STATIQ_BUILD_ROOT:-$root/build}
+legs=("$@")
+[ ${#legs[@]} -gt 0 ] || legs=(cmake-gcc meson-clang sanitizers headers onnx aarch64)
+passed=0 failed=0
+summary=()
+
+leg_cmake_gcc() {
+  cmake -S . -B "$build/cmake-gcc" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ &&
+    cmake --build "$build/cmake-gcc" -j "$jobs" &&
+    ctest --test-dir "$build/cmake-gcc" -j "$jobs" --output-on-failure -LE onnx
+}
+leg_meson_clang() {
+  rm -rf "$build/meson-clang"
+  CXX=clang++-14 meson setup "$build/meson-clang" . --buildtype=release >/dev/null &&
+    meson compile -C "$build/meson-clang" -j "$jobs" &&
+    meson test -C "$build/meson-clang" --num-processes "$jobs" --print-errorlogs --no-suite onnx
+}
+leg_sanitizers() {
+  cmake -S . -B "$build/sanitize" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ \
+    -DSTATIQ_SANITIZE=ON -DSTATIQ_BUILD_BENCH=OFF -DSTATIQ_BUILD_EXAMPLES=OFF -DSTATIQ_BUILD_TOOLS=OFF &&
+    cmake --build "$build/sanitize" -j "$jobs" &&
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      ctest --test-dir "$build/sanitize" -j "$jobs" --output-on-failure -E "^(compile_fail|consumer)\\."
+}
+leg_headers() { bash tools/ci/check_headers.sh; }
+leg_onnx() {
+  [ -d "$build/cmake-gcc" ] || { cmake -S . -B "$build/cmake-gcc" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ || return 1; }
+  cmake --build "$build/cmake-gcc" -j "$jobs" &&
+    ctest --test-dir "$build/cmake-gcc" --output-on-failure -L onnx
+}
+leg_aarch64() { bash tools/ci/aarch64_kernel_tests.sh; }
+
+total_start=$(date +%s)
+for leg in "${legs[@]}"; do
+  fn="leg_${leg//-/_}"
+  if ! declare -F "$fn" >/dev/null; then echo "unknown leg: $leg"; exit 2; fi
+  echo "=== leg $leg"
+  start=$(date +%s)
+  if "$fn"; then result=passed; passed=$((passed + 1)); else result=FAILED; failed=$((failed + 1)); fi
+  secs=$(( $(date +%s) - start ))
+  echo "=== leg $leg: $result in ${secs}s"
+  summary+=("$(printf '%-12s %-7s %5ss' "$leg" "$result" "$secs")")
+done
+echo
+echo "statiq test legs ($(( $(date +%s) - total_start ))s in all):"
+printf '  %s\n' "${summary[@]}"
+echo "legs: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
