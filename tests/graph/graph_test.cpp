@@ -98,3 +98,36 @@ TEST_CASE("an NCHW input layout gives the same result as the same data in NHWC")
   CHECK(arena_bytes_v<decltype(nhwc)> == 0);  // input read in place, output written to the caller
   CHECK(arena_bytes_v<decltype(nchw)> == 3 * 4 * 2 * sizeof(float) + 32);  // transposed copy, 64-byte aligned
 }
+
+TEST_CASE("Owned models hold their parameters by value, also in constexpr, and run like bound ones") {
+  static constexpr auto owned = to_owned(tiny);
+  static_assert(owned.param(0)[6] == 1.0f && owned.param<1, 1>()[1] == -1.0f);
+  static_assert(std::is_same_v<arena_for<decltype(owned)>, arena_for<decltype(tiny)>>);
+  auto edited = owned;
+  edited.param<1, 1>()[0] = 10.0f;  // a transform writes its own copy
+  arena_for<decltype(tiny)> arena;
+  const std::vector<float> in = {1, 2, 3, 4};
+  std::vector<float> a(2), b(2);
+  REQUIRE(run(owned, std::span<const float>(in), std::span<float>(a), arena) == status::ok);
+  REQUIRE(run(edited, std::span<const float>(in), std::span<float>(b), arena) == status::ok);
+  CHECK(a == std::vector<float>{1.5f, 4.0f});
+  CHECK(b == std::vector<float>{11.0f, 4.0f});
+}
+
+TEST_CASE("run_observed reports every node's own output, before any activation fusion") {
+  static constexpr float w[2 * 2] = {1, 0, 0, -1};
+  static constexpr float b[2] = {0, 0};
+  constexpr Graph<Input<Shape<2>>, Dense<2>, Relu, Softmax> m{w, b};
+  observe_arena_for<decltype(m), 2> arena;
+  const std::vector<float> in = {3, 4, -1, -2};
+  std::vector<float> out(4);
+  std::vector<std::vector<float>> seen(m.num_nodes);
+  auto observer = [&](std::size_t node, std::span<const float> v) { seen[node].assign(v.begin(), v.end()); };
+  REQUIRE(run_observed(m, std::span<const float>(in), std::span<float>(out), arena, observer) == status::ok);
+  CHECK(seen[0] == in);
+  CHECK(seen[1] == std::vector<float>{3, -4, -1, 2});  // the Dense output itself, negatives included
+  CHECK(seen[2] == std::vector<float>{3, 0, 0, 2});
+  CHECK(seen[3] == out);
+  CHECK(!plan_v<decltype(m), 2, false>.fused[2]);
+  CHECK(plan_v<decltype(m), 2, true>.fused[2]);
+}

@@ -78,8 +78,8 @@ constexpr kernels::pool2d_dims pool_dims() {
   return d;
 }
 
-template <class G, std::size_t I, std::size_t C, class... A>
-void eval_node(layer_tag<Conv2d<C, A...>>, const G& g, const node_io<G, I>& io) noexcept {
+template <class G, std::size_t I, std::size_t C, class... A, class M>
+void eval_node(layer_tag<Conv2d<C, A...>>, const M& g, const node_io<G, I>& io) noexcept {
   using In = typename G::template shape_t<G::template inputs_v<I>[0]>;
   using Out = typename G::template shape_t<I>;
   constexpr auto d = conv_dims<In, Out, Conv2d<C, A...>>();
@@ -89,15 +89,15 @@ void eval_node(layer_tag<Conv2d<C, A...>>, const G& g, const node_io<G, I>& io) 
     kernels::ref::conv2d_f32(d, io.in[0] + s * In::size, w, b, io.out + s * Out::size, io.lo, io.hi);
 }
 
-template <class G, std::size_t I, std::size_t N>
-void eval_node(layer_tag<Dense<N>>, const G& g, const node_io<G, I>& io) noexcept {
+template <class G, std::size_t I, std::size_t N, class M>
+void eval_node(layer_tag<Dense<N>>, const M& g, const node_io<G, I>& io) noexcept {
   using In = typename G::template shape_t<G::template inputs_v<I>[0]>;
   kernels::ref::dense_f32(io.batch, N, In::size, io.in[0], g.param(G::first_param[I]),
                           g.param(G::first_param[I] + 1), io.out, io.lo, io.hi);
 }
 
-template <class G, std::size_t I, class E>
-void eval_node(layer_tag<BatchNorm<E>>, const G& g, const node_io<G, I>& io) noexcept {
+template <class G, std::size_t I, class E, class M>
+void eval_node(layer_tag<BatchNorm<E>>, const M& g, const node_io<G, I>& io) noexcept {
   using S = typename G::template shape_t<I>;
   constexpr std::size_t c = channels_v<S>;
   const std::size_t p = G::first_param[I];
@@ -107,13 +107,13 @@ void eval_node(layer_tag<BatchNorm<E>>, const G& g, const node_io<G, I>& io) noe
 
 template <class G, std::size_t I, class L>
   requires is_clamp_v<L>
-void eval_node(layer_tag<L>, const G&, const node_io<G, I>& io) noexcept {
+void eval_node(layer_tag<L>, const auto&, const node_io<G, I>& io) noexcept {
   using S = typename G::template shape_t<I>;
   kernels::ref::clamp_f32(io.batch * S::size, io.in[0], L::lo, L::hi, io.out);
 }
 
 template <class G, std::size_t I, class... A>
-void eval_node(layer_tag<MaxPool<A...>>, const G&, const node_io<G, I>& io) noexcept {
+void eval_node(layer_tag<MaxPool<A...>>, const auto&, const node_io<G, I>& io) noexcept {
   using In = typename G::template shape_t<G::template inputs_v<I>[0]>;
   using Out = typename G::template shape_t<I>;
   constexpr auto d = pool_dims<In, Out, MaxPool<A...>>();
@@ -122,7 +122,7 @@ void eval_node(layer_tag<MaxPool<A...>>, const G&, const node_io<G, I>& io) noex
 }
 
 template <class G, std::size_t I, class... A>
-void eval_node(layer_tag<AvgPool<A...>>, const G&, const node_io<G, I>& io) noexcept {
+void eval_node(layer_tag<AvgPool<A...>>, const auto&, const node_io<G, I>& io) noexcept {
   using In = typename G::template shape_t<G::template inputs_v<I>[0]>;
   using Out = typename G::template shape_t<I>;
   constexpr auto d = pool_dims<In, Out, AvgPool<A...>>();
@@ -131,7 +131,7 @@ void eval_node(layer_tag<AvgPool<A...>>, const G&, const node_io<G, I>& io) noex
 }
 
 template <class G, std::size_t I>
-void eval_node(layer_tag<GlobalAvgPool>, const G&, const node_io<G, I>& io) noexcept {
+void eval_node(layer_tag<GlobalAvgPool>, const auto&, const node_io<G, I>& io) noexcept {
   using In = typename G::template shape_t<G::template inputs_v<I>[0]>;
   constexpr std::size_t c = channels_v<In>;
   for (std::size_t s = 0; s < io.batch; ++s)
@@ -139,13 +139,13 @@ void eval_node(layer_tag<GlobalAvgPool>, const G&, const node_io<G, I>& io) noex
 }
 
 template <class G, std::size_t I>
-void eval_node(layer_tag<Add>, const G&, const node_io<G, I>& io) noexcept {
+void eval_node(layer_tag<Add>, const auto&, const node_io<G, I>& io) noexcept {
   using S = typename G::template shape_t<I>;
   kernels::ref::add_f32(io.batch * S::size, io.in[0], io.in[1], io.out);
 }
 
 template <class G, std::size_t I>
-void eval_node(layer_tag<Concat>, const G&, const node_io<G, I>& io) noexcept {
+void eval_node(layer_tag<Concat>, const auto&, const node_io<G, I>& io) noexcept {
   using Out = typename G::template shape_t<I>;
   constexpr auto ins = G::template inputs_v<I>;
   constexpr std::size_t out_c = channels_v<Out>;
@@ -160,14 +160,14 @@ void eval_node(layer_tag<Concat>, const G&, const node_io<G, I>& io) noexcept {
 }
 
 template <class G, std::size_t I>
-void eval_node(layer_tag<Softmax>, const G&, const node_io<G, I>& io) noexcept {
+void eval_node(layer_tag<Softmax>, const auto&, const node_io<G, I>& io) noexcept {
   using S = typename G::template shape_t<I>;
   constexpr std::size_t c = channels_v<S>;
   kernels::ref::softmax_f32(io.batch * S::size / c, c, io.in[0], io.out);
 }
 
-template <class G, std::size_t I>
-void eval_f32(const G& g, const node_io<G, I>& io) noexcept {
+template <class G, std::size_t I, class M>
+void eval_f32(const M& g, const node_io<G, I>& io) noexcept {
   eval_node<G, I>(layer_tag<typename G::template layer_t<I>>{}, g, io);
 }
 

@@ -85,7 +85,7 @@ constexpr auto node_flags(std::index_sequence<I...>) {
   return f;
 }
 
-template <class G, std::size_t Batch, std::size_t ElemBytes>
+template <class G, std::size_t Batch, std::size_t ElemBytes, bool Fuse = true>
 constexpr memory_plan<G::num_nodes> make_plan() {
   constexpr std::size_t N = G::num_nodes;
   constexpr auto seq = std::make_index_sequence<N>{};
@@ -101,7 +101,7 @@ constexpr memory_plan<G::num_nodes> make_plan() {
   for (std::size_t i = 0; i < N; ++i) p.fused_clamp[i] = N;
 
   // Fusion: Conv2d/Dense -> Relu/Clip where the clamp is the producer's only reader.
-  for (std::size_t i = 1; i < N; ++i) {
+  for (std::size_t i = 1; i < N && Fuse; ++i) {
     if (!f.clamp[i]) continue;
     std::size_t src = N;
     for (std::size_t k = 0; k < N; ++k)
@@ -212,9 +212,10 @@ constexpr memory_plan<G::num_nodes> make_plan() {
 
 }  // namespace detail
 
-// The compile-time memory plan of model type M, run Batch samples at a time.
-template <class M, std::size_t Batch = 1>
-inline constexpr auto plan_v = detail::make_plan<std::remove_cvref_t<M>, Batch, sizeof(float)>();
+// The compile-time memory plan of model type M, run Batch samples at a time. Fuse = false keeps every layer's
+// own output observable (used when collecting statistics).
+template <class M, std::size_t Batch = 1, bool Fuse = true>
+inline constexpr auto plan_v = detail::make_plan<graph_of_t<M>, Batch, sizeof(float), Fuse>();
 
 // Bytes of scratch memory (the arena) model type M needs, a compile-time constant.
 template <class M, std::size_t Batch = 1>
@@ -222,21 +223,22 @@ inline constexpr std::size_t arena_bytes_v = plan_v<M, Batch>.arena_bytes;
 
 // Bytes of parameters (weights, biases, normalisation statistics) model type M binds.
 template <class M>
-inline constexpr std::size_t weight_bytes_v = std::remove_cvref_t<M>::weight_count * sizeof(float);
+inline constexpr std::size_t weight_bytes_v = graph_of_t<M>::weight_count * sizeof(float);
 
 // The arena: a static, aligned byte buffer whose size is arena_bytes_v<G, Batch>. No heap.
-template <class G, std::size_t Batch>
+template <class G, std::size_t Batch, bool Fuse = true>
 struct arena {
   static_assert(Batch >= 1, "statiq::arena_for<Model, Batch>: Batch must be at least 1");
   using model_type = G;
   static constexpr std::size_t batch = Batch;
-  static constexpr std::size_t size = arena_bytes_v<G, Batch>;
+  static constexpr bool fuse = Fuse;
+  static constexpr std::size_t size = plan_v<G, Batch, Fuse>.arena_bytes;
   alignas(arena_alignment) std::byte bytes[size == 0 ? 1 : size];
 };
 
 // arena_for<decltype(model)>: the arena for a model type (cv-qualifiers and references ignored).
 template <class M, std::size_t Batch = 1>
-using arena_for = arena<std::remove_cvref_t<M>, Batch>;
+using arena_for = arena<graph_of_t<M>, Batch>;
 
 // Fails to compile, naming both numbers, when model type M's arena exceeds Budget bytes.
 template <class M, std::size_t Budget, std::size_t Batch = 1>

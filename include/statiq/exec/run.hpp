@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstddef>
+#include <concepts>
 #include <cstring>
 #include <span>
+#include <type_traits>
 #include <utility>
 
 #include "statiq/exec/eval_f32.hpp"
@@ -28,12 +30,18 @@ constexpr const char* to_string(status s) noexcept {
 
 namespace detail {
 
-template <class G, std::size_t Batch>
+struct no_observer {
+  void operator()(std::size_t, std::span<const float>) const noexcept {}
+};
+
+template <class M, std::size_t Batch, bool Fuse, class Observer>
 struct executor {
-  static constexpr auto plan = plan_v<G, Batch>;
+  using G = graph_of_t<M>;
+  static constexpr auto plan = plan_v<G, Batch, Fuse>;
   static constexpr std::size_t N = G::num_nodes;
 
-  const G& g;
+  const M& g;
+  const Observer& observe;
   const float* in;
   float* out;
   std::byte* arena;
@@ -51,6 +59,14 @@ struct executor {
 
   template <std::size_t I>
   void step() const noexcept {
+    compute<I>();
+    if constexpr (!std::is_same_v<Observer, no_observer>) {
+      observe(I, std::span<const float>(tensor(I), batch * G::template shape_t<I>::size));
+    }
+  }
+
+  template <std::size_t I>
+  void compute() const noexcept {
     if constexpr (I == 0) {
       if constexpr (G::input_layer::layout == Layout::nchw) {
         using S = typename G::input_shape;
@@ -85,10 +101,11 @@ struct executor {
 
 }  // namespace detail
 
-// Runs `model` on input.size() / input_size samples, Batch at a time through `arena`. The input is in the
-// layout the model's Input node declares; the output is channels-last.
-template <graph_type G, std::size_t Batch>
-status run(const G& m, std::span<const float> input, std::span<float> output, arena<G, Batch>& scratch) noexcept {
+namespace detail {
+template <class M, std::size_t Batch, bool Fuse, class Observer>
+status run_impl(const M& m, std::span<const float> input, std::span<float> output,
+                arena<graph_of_t<M>, Batch, Fuse>& scratch, const Observer& observe) noexcept {
+  using G = graph_of_t<M>;
   constexpr std::size_t in_per = G::input_shape::size;
   constexpr std::size_t out_per = G::output_shape::size;
   if (input.empty() || input.size() % in_per != 0) return status::input_size_mismatch;
@@ -96,22 +113,47 @@ status run(const G& m, std::span<const float> input, std::span<float> output, ar
   if (output.size() != samples * out_per) return status::output_size_mismatch;
   for (std::size_t s = 0; s < samples; s += Batch) {
     const std::size_t b = samples - s < Batch ? samples - s : Batch;
-    detail::executor<G, Batch>{m, input.data() + s * in_per, output.data() + s * out_per, scratch.bytes, b}.all(
-        std::make_index_sequence<G::num_nodes>{});
+    executor<M, Batch, Fuse, Observer>{m, observe, input.data() + s * in_per, output.data() + s * out_per,
+                                       scratch.bytes, b}
+        .all(std::make_index_sequence<G::num_nodes>{});
   }
   return status::ok;
 }
+}  // namespace detail
+
+// Runs `model` on input.size() / input_size samples, Batch at a time through `arena`. The input is in the
+// layout the model's Input node declares; the output is channels-last.
+template <model_type M, std::size_t Batch>
+status run(const M& m, std::span<const float> input, std::span<float> output,
+           arena<graph_of_t<M>, Batch>& scratch) noexcept {
+  return detail::run_impl(m, input, output, scratch, detail::no_observer{});
+}
 
 // Static-extent overload: sizes are checked at compile time.
-template <graph_type G, std::size_t Batch, std::size_t NI, std::size_t NO>
+template <model_type M, std::size_t Batch, std::size_t NI, std::size_t NO>
   requires(NI != std::dynamic_extent && NO != std::dynamic_extent)
-status run(const G& m, std::span<const float, NI> input, std::span<float, NO> output,
-           arena<G, Batch>& scratch) noexcept {
+status run(const M& m, std::span<const float, NI> input, std::span<float, NO> output,
+           arena<graph_of_t<M>, Batch>& scratch) noexcept {
+  using G = graph_of_t<M>;
   static_assert(NI % G::input_shape::size == 0 && NI > 0,
                 "statiq::run: the input span's extent must be a positive multiple of the model's input size");
   static_assert(NO == NI / G::input_shape::size * G::output_shape::size,
                 "statiq::run: the output span's extent must be (samples in input) x the model's output size");
   return run(m, std::span<const float>(input), std::span<float>(output), scratch);
+}
+
+// An arena for run_observed: no layer is fused into another, so every node's own output is observable.
+template <class M, std::size_t Batch = 1>
+using observe_arena_for = arena<graph_of_t<M>, Batch, false>;
+
+// Runs `model` like run() and calls observe(node, values) after every node with that node's output for the
+// samples of the current pass (batch x the node's per-sample size, channels-last). Statistics collection
+// (calibration) is built on this.
+template <model_type M, std::size_t Batch, class Observer>
+  requires std::invocable<const Observer&, std::size_t, std::span<const float>>
+status run_observed(const M& m, std::span<const float> input, std::span<float> output,
+                    arena<graph_of_t<M>, Batch, false>& scratch, const Observer& observe) noexcept {
+  return detail::run_impl(m, input, output, scratch, observe);
 }
 
 }  // namespace statiq

@@ -130,6 +130,7 @@ constexpr const float* param_data(const A& a) {
 template <class... Nodes>
 class Graph {
  public:
+  using graph_type = Graph;
   static constexpr std::size_t num_nodes = sizeof...(Nodes);
   static_assert(num_nodes >= 2, "statiq::Graph<Input<...>, layers...> needs an Input and at least one layer");
 
@@ -244,7 +245,56 @@ inline constexpr bool is_graph_v = false;
 template <class... N>
 inline constexpr bool is_graph_v<Graph<N...>> = true;
 
+// Owned<G>: graph G with its parameters held by value (one float array, parameters in node order), so a
+// transform can return a new model, in constexpr where the input model is constexpr.
+template <class G>
+struct Owned {
+  static_assert(is_graph_v<G>, "statiq::Owned<G>: G must be a statiq::Graph<...>");
+  using graph_type = G;
+  static constexpr std::array<std::size_t, G::num_params> offsets = [] {
+    std::array<std::size_t, G::num_params> o{};
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < G::num_params; ++i) {
+      o[i] = k;
+      k += G::param_sizes[i];
+    }
+    return o;
+  }();
+  std::array<float, G::weight_count> weights{};
+
+  constexpr const float* param(std::size_t i) const { return weights.data() + offsets[i]; }
+  constexpr float* param(std::size_t i) { return weights.data() + offsets[i]; }
+  template <std::size_t Node, std::size_t K>
+  constexpr std::span<const float, G::param_sizes[G::first_param[Node] + K]> param() const {
+    return std::span<const float, G::param_sizes[G::first_param[Node] + K]>(param(G::first_param[Node] + K),
+                                                                            G::param_sizes[G::first_param[Node] + K]);
+  }
+  template <std::size_t Node, std::size_t K>
+  constexpr std::span<float, G::param_sizes[G::first_param[Node] + K]> param() {
+    return std::span<float, G::param_sizes[G::first_param[Node] + K]>(param(G::first_param[Node] + K),
+                                                                      G::param_sizes[G::first_param[Node] + K]);
+  }
+};
+
+// Copies any model's parameters into an Owned model of the same graph.
 template <class M>
-concept graph_type = is_graph_v<std::remove_cvref_t<M>>;
+constexpr Owned<typename M::graph_type> to_owned(const M& m) {
+  using G = typename M::graph_type;
+  Owned<G> o{};
+  for (std::size_t p = 0; p < G::num_params; ++p)
+    for (std::size_t i = 0; i < G::param_sizes[p]; ++i) o.weights[o.offsets[p] + i] = m.param(p)[i];
+  return o;
+}
+
+// A model: a Graph (parameters bound by reference) or an Owned graph (parameters by value).
+template <class M>
+concept model_type = requires(const std::remove_cvref_t<M>& m) {
+  typename std::remove_cvref_t<M>::graph_type;
+  requires is_graph_v<typename std::remove_cvref_t<M>::graph_type>;
+  { m.param(std::size_t{0}) } -> std::convertible_to<const float*>;
+};
+
+template <class M>
+using graph_of_t = typename std::remove_cvref_t<M>::graph_type;
 
 }  // namespace statiq
