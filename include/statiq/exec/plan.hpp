@@ -36,6 +36,8 @@ struct memory_plan {
   std::array<std::size_t, N> first{};      // for buffer owners: first and last step the buffer is live
   std::array<std::size_t, N> last{};
   std::array<std::size_t, N> offset{};     // for arena buffer owners
+  std::array<std::size_t, N> scratch_bytes{};   // scratch a node uses while it runs (e.g. a converted input)
+  std::array<std::size_t, N> scratch_offset{};
   std::size_t arena_bytes = 0;             // the arena the offsets need
   std::size_t live_bound = 0;              // the largest total of buffers live at one step (a lower bound)
   std::size_t naive_bytes = 0;             // one arena buffer per node that owns one, no reuse
@@ -47,13 +49,6 @@ constexpr std::size_t align_up(std::size_t n, std::size_t a) { return (n + a - 1
 template <class G, std::size_t... I>
 constexpr std::array<std::size_t, G::num_nodes> node_sizes(std::index_sequence<I...>) {
   return {G::template shape_t<I>::size...};
-}
-
-template <class G, std::size_t I>
-constexpr bool reads(std::size_t k) {  // does node I read node k?
-  for (auto j : G::template inputs_v<I>)
-    if (j == k) return true;
-  return false;
 }
 
 template <class G, std::size_t... I>
@@ -85,7 +80,19 @@ constexpr auto node_flags(std::index_sequence<I...>) {
   return f;
 }
 
-template <class G, std::size_t Batch, std::size_t ElemBytes, bool Fuse = true>
+// What a plan needs beyond the graph: the bytes per element of each node's output tensor, and the scratch
+// bytes per sample each node needs while it runs. Float models: 4 bytes everywhere, no scratch.
+template <class G>
+struct float_tensors {
+  static constexpr auto elem_bytes = [] {
+    std::array<std::size_t, G::num_nodes> e{};
+    for (auto& b : e) b = sizeof(float);
+    return e;
+  }();
+  static constexpr std::array<std::size_t, G::num_nodes> scratch{};
+};
+
+template <class G, std::size_t Batch, bool Fuse = true, class T = float_tensors<G>>
 constexpr memory_plan<G::num_nodes> make_plan() {
   constexpr std::size_t N = G::num_nodes;
   constexpr auto seq = std::make_index_sequence<N>{};
@@ -98,15 +105,20 @@ constexpr memory_plan<G::num_nodes> make_plan() {
     for (std::size_t i = 0; i < N; ++i) n += r[i][k] ? 1 : 0;
     return n;
   };
-  for (std::size_t i = 0; i < N; ++i) p.fused_clamp[i] = N;
-
-  // Fusion: Conv2d/Dense -> Relu/Clip where the clamp is the producer's only reader.
-  for (std::size_t i = 1; i < N && Fuse; ++i) {
-    if (!f.clamp[i]) continue;
+  auto source = [&](std::size_t i) {
     std::size_t src = N;
     for (std::size_t k = 0; k < N; ++k)
       if (r[i][k]) src = k;
-    if (src < N && f.takes_clamp[src] && readers(src) == 1 && p.fused_clamp[src] == N) {
+    return src;
+  };
+  for (std::size_t i = 0; i < N; ++i) p.fused_clamp[i] = N;
+
+  // Fusion: Conv2d/Dense -> Relu/Clip where the clamp is the producer's only reader (same element type).
+  for (std::size_t i = 1; i < N && Fuse; ++i) {
+    if (!f.clamp[i]) continue;
+    const std::size_t src = source(i);
+    if (src < N && f.takes_clamp[src] && readers(src) == 1 && p.fused_clamp[src] == N &&
+        T::elem_bytes[src] == T::elem_bytes[i]) {
       p.fused[i] = true;
       p.fused_clamp[src] = i;
     }
@@ -116,17 +128,18 @@ constexpr memory_plan<G::num_nodes> make_plan() {
   for (std::size_t i = 0; i < N; ++i) {
     p.storage[i] = i;
     if (i == 0) {
-      p.kind[0] = G::input_layer::layout == Layout::nhwc ? storage_kind::caller_input : storage_kind::arena;
+      p.kind[0] = G::input_layer::layout == Layout::nhwc && T::elem_bytes[0] == sizeof(float)
+                      ? storage_kind::caller_input
+                      : storage_kind::arena;
       continue;
     }
-    std::size_t src = N;
-    for (std::size_t k = 0; k < N; ++k)
-      if (r[i][k]) src = k;
-    if (f.alias[i] || p.fused[i]) {
+    const std::size_t src = source(i);
+    const bool same_type = T::elem_bytes[src] == T::elem_bytes[i];
+    if ((f.alias[i] || p.fused[i]) && same_type) {
       p.storage[i] = p.storage[src];
       continue;
     }
-    if (f.in_place[i] && i != N - 1) {  // the last node writes straight into the caller's output instead
+    if (f.in_place[i] && same_type && i != N - 1) {  // the last node writes into the caller's output instead
       const std::size_t s = p.storage[src];
       bool dead_after = p.kind[s] == storage_kind::arena;
       for (std::size_t k = i + 1; k < N && dead_after; ++k)
@@ -137,11 +150,12 @@ constexpr memory_plan<G::num_nodes> make_plan() {
         continue;
       }
     }
-    p.kind[i] = i == N - 1 ? storage_kind::caller_output : storage_kind::arena;
+    p.kind[i] = i == N - 1 && T::elem_bytes[i] == sizeof(float) ? storage_kind::caller_output : storage_kind::arena;
   }
   // A last node that aliases or is fused into an earlier buffer: that buffer becomes the caller's output
-  // when nothing outside the chain reads it.
-  if (const std::size_t s = p.storage[N - 1]; s != N - 1 && p.kind[s] == storage_kind::arena) {
+  // when nothing outside the chain reads it (and it holds floats, as the caller's output does).
+  if (const std::size_t s = p.storage[N - 1];
+      s != N - 1 && p.kind[s] == storage_kind::arena && T::elem_bytes[N - 1] == sizeof(float)) {
     bool only_chain = true;
     for (std::size_t i = 0; i < N; ++i)
       for (std::size_t k = 0; k < N; ++k)
@@ -150,32 +164,40 @@ constexpr memory_plan<G::num_nodes> make_plan() {
   }
   p.copy_out = p.kind[p.storage[N - 1]] != storage_kind::caller_output;
 
+  // Buffers: one per storage owner (index i < N) and one per node with scratch (index N + i).
+  constexpr std::size_t B = 2 * N;
+  std::array<std::size_t, B> first{}, last{}, bytes{}, offset{};
+  std::array<bool, B> in_arena{};
+  for (std::size_t i = 0; i < N; ++i) {
+    if (p.storage[i] == i) {
+      first[i] = last[i] = i;
+      bytes[i] = align_up(size[i] * Batch * T::elem_bytes[i], arena_alignment);
+      in_arena[i] = p.kind[i] == storage_kind::arena;
+    }
+    if (T::scratch[i] != 0 && !p.fused[i]) {
+      first[N + i] = last[N + i] = i;
+      bytes[N + i] = align_up(T::scratch[i] * Batch, arena_alignment);
+      in_arena[N + i] = true;
+    }
+  }
   // Lifetimes of buffer owners: from the writing step to the last step that writes or reads the buffer.
   for (std::size_t i = 0; i < N; ++i) {
     const std::size_t s = p.storage[i];
-    if (s == i) {
-      p.first[s] = i;
-      p.last[s] = i;
-      p.bytes[s] = align_up(size[i] * Batch * ElemBytes, arena_alignment);
-    }
-  }
-  for (std::size_t i = 0; i < N; ++i) {
-    const std::size_t s = p.storage[i];
-    p.last[s] = std::max(p.last[s], i);
+    last[s] = std::max(last[s], i);
     for (std::size_t k = 0; k < N; ++k)
-      if (r[i][k]) p.last[p.storage[k]] = std::max(p.last[p.storage[k]], i);
+      if (r[i][k]) last[p.storage[k]] = std::max(last[p.storage[k]], i);
   }
-  if (p.copy_out) p.last[p.storage[N - 1]] = N;  // read by the final copy
+  if (p.copy_out) last[p.storage[N - 1]] = N;  // read by the final copy
 
   // Offsets: largest first, lowest free offset among buffers whose lifetimes overlap.
-  std::array<std::size_t, N> order{};
+  std::array<std::size_t, B> order{};
   std::size_t count = 0;
-  for (std::size_t i = 0; i < N; ++i)
-    if (p.storage[i] == i && p.kind[i] == storage_kind::arena) order[count++] = i;
+  for (std::size_t b = 0; b < B; ++b)
+    if (in_arena[b]) order[count++] = b;
   for (std::size_t a = 0; a < count; ++a)  // insertion sort: by size descending, then by first use
     for (std::size_t b = a; b > 0; --b) {
       const auto x = order[b - 1], y = order[b];
-      if (p.bytes[y] > p.bytes[x] || (p.bytes[y] == p.bytes[x] && p.first[y] < p.first[x])) {
+      if (bytes[y] > bytes[x] || (bytes[y] == bytes[x] && first[y] < first[x])) {
         order[b - 1] = y;
         order[b] = x;
       } else {
@@ -189,33 +211,69 @@ constexpr memory_plan<G::num_nodes> make_plan() {
       moved = false;
       for (std::size_t b = 0; b < a; ++b) {
         const std::size_t t = order[b];
-        const bool overlap_time = !(p.last[t] < p.first[s] || p.last[s] < p.first[t]);
-        const bool overlap_mem = off < p.offset[t] + p.bytes[t] && p.offset[t] < off + p.bytes[s];
+        const bool overlap_time = !(last[t] < first[s] || last[s] < first[t]);
+        const bool overlap_mem = off < offset[t] + bytes[t] && offset[t] < off + bytes[s];
         if (overlap_time && overlap_mem) {
-          off = p.offset[t] + p.bytes[t];
+          off = offset[t] + bytes[t];
           moved = true;
         }
       }
     }
-    p.offset[s] = off;
-    p.arena_bytes = std::max(p.arena_bytes, off + p.bytes[s]);
-    p.naive_bytes += p.bytes[s];
+    offset[s] = off;
+    p.arena_bytes = std::max(p.arena_bytes, off + bytes[s]);
+    p.naive_bytes += bytes[s];
   }
   for (std::size_t t = 0; t <= N; ++t) {
     std::size_t live = 0;
     for (std::size_t a = 0; a < count; ++a)
-      if (p.first[order[a]] <= t && t <= p.last[order[a]]) live += p.bytes[order[a]];
+      if (first[order[a]] <= t && t <= last[order[a]]) live += bytes[order[a]];
     p.live_bound = std::max(p.live_bound, live);
+  }
+  for (std::size_t i = 0; i < N; ++i) {
+    p.first[i] = first[i];
+    p.last[i] = last[i];
+    p.bytes[i] = bytes[i];
+    p.offset[i] = offset[i];
+    p.scratch_bytes[i] = bytes[N + i];
+    p.scratch_offset[i] = offset[N + i];
   }
   return p;
 }
 
+// What a model type plans with: its graph and its tensor element types. Float models (Graph, Owned) use
+// float_tensors; quantized models specialise this through their own member types.
+template <class M>
+struct plan_traits {
+  using graph = graph_of_t<M>;
+  using tensors = float_tensors<graph>;
+  using key = graph;  // the type an arena is keyed by: models with the same key share arenas
+};
+template <class M>
+  requires requires { typename std::remove_cvref_t<M>::plan_key; }
+struct plan_traits<M> {
+  using key = typename std::remove_cvref_t<M>::plan_key;
+  using graph = typename key::graph;
+  using tensors = typename key::tensors;
+};
+template <class K>
+  requires requires { typename K::tensors; }
+struct plan_traits<K> {  // a plan key itself
+  using key = K;
+  using graph = typename K::graph;
+  using tensors = typename K::tensors;
+};
+
 }  // namespace detail
+
+// The type arenas are keyed by: the graph for float models; quantized models have their own.
+template <class M>
+using plan_key_t = typename detail::plan_traits<std::remove_cvref_t<M>>::key;
 
 // The compile-time memory plan of model type M, run Batch samples at a time. Fuse = false keeps every layer's
 // own output observable (used when collecting statistics).
 template <class M, std::size_t Batch = 1, bool Fuse = true>
-inline constexpr auto plan_v = detail::make_plan<graph_of_t<M>, Batch, sizeof(float), Fuse>();
+inline constexpr auto plan_v = detail::make_plan<typename detail::plan_traits<std::remove_cvref_t<M>>::graph, Batch,
+                                                 Fuse, typename detail::plan_traits<std::remove_cvref_t<M>>::tensors>();
 
 // Bytes of scratch memory (the arena) model type M needs, a compile-time constant.
 template <class M, std::size_t Batch = 1>
@@ -238,7 +296,7 @@ struct arena {
 
 // arena_for<decltype(model)>: the arena for a model type (cv-qualifiers and references ignored).
 template <class M, std::size_t Batch = 1>
-using arena_for = arena<graph_of_t<M>, Batch>;
+using arena_for = arena<plan_key_t<M>, Batch>;
 
 // Fails to compile, naming both numbers, when model type M's arena exceeds Budget bytes.
 template <class M, std::size_t Budget, std::size_t Batch = 1>

@@ -37,7 +37,7 @@ struct no_observer {
 template <class M, std::size_t Batch, bool Fuse, class Observer>
 struct executor {
   using G = graph_of_t<M>;
-  static constexpr auto plan = plan_v<G, Batch, Fuse>;
+  static constexpr auto plan = plan_v<M, Batch, Fuse>;
   static constexpr std::size_t N = G::num_nodes;
 
   const M& g;
@@ -104,7 +104,7 @@ struct executor {
 namespace detail {
 template <class M, std::size_t Batch, bool Fuse, class Observer>
 status run_impl(const M& m, std::span<const float> input, std::span<float> output,
-                arena<graph_of_t<M>, Batch, Fuse>& scratch, const Observer& observe) noexcept {
+                arena<plan_key_t<M>, Batch, Fuse>& scratch, const Observer& observe) noexcept {
   using G = graph_of_t<M>;
   constexpr std::size_t in_per = G::input_shape::size;
   constexpr std::size_t out_per = G::output_shape::size;
@@ -125,7 +125,7 @@ status run_impl(const M& m, std::span<const float> input, std::span<float> outpu
 // layout the model's Input node declares; the output is channels-last.
 template <model_type M, std::size_t Batch>
 status run(const M& m, std::span<const float> input, std::span<float> output,
-           arena<graph_of_t<M>, Batch>& scratch) noexcept {
+           arena<plan_key_t<M>, Batch>& scratch) noexcept {
   return detail::run_impl(m, input, output, scratch, detail::no_observer{});
 }
 
@@ -133,7 +133,7 @@ status run(const M& m, std::span<const float> input, std::span<float> output,
 template <model_type M, std::size_t Batch, std::size_t NI, std::size_t NO>
   requires(NI != std::dynamic_extent && NO != std::dynamic_extent)
 status run(const M& m, std::span<const float, NI> input, std::span<float, NO> output,
-           arena<graph_of_t<M>, Batch>& scratch) noexcept {
+           arena<plan_key_t<M>, Batch>& scratch) noexcept {
   using G = graph_of_t<M>;
   static_assert(NI % G::input_shape::size == 0 && NI > 0,
                 "statiq::run: the input span's extent must be a positive multiple of the model's input size");
@@ -144,7 +144,7 @@ status run(const M& m, std::span<const float, NI> input, std::span<float, NO> ou
 
 // An arena for run_observed: no layer is fused into another, so every node's own output is observable.
 template <class M, std::size_t Batch = 1>
-using observe_arena_for = arena<graph_of_t<M>, Batch, false>;
+using observe_arena_for = arena<plan_key_t<M>, Batch, false>;
 
 // Runs `model` like run() and calls observe(node, values) after every node with that node's output for the
 // samples of the current pass (batch x the node's per-sample size, channels-last). Statistics collection
@@ -152,7 +152,7 @@ using observe_arena_for = arena<graph_of_t<M>, Batch, false>;
 template <model_type M, std::size_t Batch, class Observer>
   requires std::invocable<const Observer&, std::size_t, std::span<const float>>
 status run_observed(const M& m, std::span<const float> input, std::span<float> output,
-                    arena<graph_of_t<M>, Batch, false>& scratch, const Observer& observe) noexcept {
+                    arena<plan_key_t<M>, Batch, false>& scratch, const Observer& observe) noexcept {
   return detail::run_impl(m, input, output, scratch, observe);
 }
 
