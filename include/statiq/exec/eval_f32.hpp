@@ -172,3 +172,5 @@ void eval_f32(const M& g, const node_io<G, I>& io) noexcept {
 }
 
 }  // namespace statiq::detail
+
+#include "statiq/exec/eval_transform_layers.hpp"  // Preprocess, ValuePadded: found by ADL on layer_tag

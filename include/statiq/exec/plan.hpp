@@ -281,7 +281,13 @@ inline constexpr std::size_t arena_bytes_v = plan_v<M, Batch>.arena_bytes;
 
 // Bytes of parameters (weights, biases, normalisation statistics) model type M binds.
 template <class M>
-inline constexpr std::size_t weight_bytes_v = graph_of_t<M>::weight_count * sizeof(float);
+inline constexpr std::size_t weight_bytes_v = [] {
+  if constexpr (requires { std::remove_cvref_t<M>::weight_bytes; }) {
+    return std::remove_cvref_t<M>::weight_bytes;  // quantized models count their packed data
+  } else {
+    return graph_of_t<M>::weight_count * sizeof(float);
+  }
+}();
 
 // The arena: a static, aligned byte buffer whose size is arena_bytes_v<G, Batch>. No heap.
 template <class G, std::size_t Batch, bool Fuse = true>

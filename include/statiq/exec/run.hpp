@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "statiq/exec/eval_f32.hpp"
+#include "statiq/exec/eval_q.hpp"
 #include "statiq/exec/plan.hpp"
 
 namespace statiq {
@@ -34,9 +35,29 @@ struct no_observer {
   void operator()(std::size_t, std::span<const float>) const noexcept {}
 };
 
+template <class M>
+constexpr bool node_quantized(std::size_t i) {
+  if constexpr (requires { M::quantized; }) {
+    return M::quantized[i];
+  } else {
+    return false;
+  }
+}
+
+template <class M>
+struct element_of {
+  using type = float;
+};
+template <class M>
+  requires requires { typename M::element_type; }
+struct element_of<M> {
+  using type = typename M::element_type;
+};
+
 template <class M, std::size_t Batch, bool Fuse, class Observer>
 struct executor {
   using G = graph_of_t<M>;
+  using Q = typename element_of<M>::type;  // the element type of quantized tensors (float: none)
   static constexpr auto plan = plan_v<M, Batch, Fuse>;
   static constexpr std::size_t N = G::num_nodes;
 
@@ -47,46 +68,103 @@ struct executor {
   std::byte* arena;
   std::size_t batch;
 
-  float* tensor(std::size_t node) const noexcept {
+  std::byte* tensor(std::size_t node) const noexcept {
     const std::size_t s = plan.storage[node];
     switch (plan.kind[s]) {
-      case storage_kind::caller_input: return const_cast<float*>(in);  // read only: nothing writes over it
-      case storage_kind::caller_output: return out;
+      case storage_kind::caller_input: return reinterpret_cast<std::byte*>(const_cast<float*>(in));  // never written
+      case storage_kind::caller_output: return reinterpret_cast<std::byte*>(out);
       case storage_kind::arena: break;
     }
-    return reinterpret_cast<float*>(arena + plan.offset[s]);
+    return arena + plan.offset[s];
   }
+  float* ftensor(std::size_t node) const noexcept { return reinterpret_cast<float*>(tensor(node)); }
 
   template <std::size_t I>
   void step() const noexcept {
     compute<I>();
     if constexpr (!std::is_same_v<Observer, no_observer>) {
-      observe(I, std::span<const float>(tensor(I), batch * G::template shape_t<I>::size));
+      constexpr std::size_t n = G::template shape_t<I>::size;
+      if constexpr (!node_quantized<M>(I)) {
+        observe(I, std::span<const float>(ftensor(I), batch * n));
+      } else if constexpr (std::is_invocable_v<const Observer&, std::size_t, std::span<const Q>, tensor_quant>) {
+        observe(I, std::span<const Q>(reinterpret_cast<const Q*>(tensor(I)), batch * n), g.q[I]);
+      }
+    }
+  }
+
+  // Converts node k's tensor to node I's precision into `dst` (quantize or dequantize).
+  template <std::size_t I>
+  void convert(std::size_t k, std::size_t n, std::byte* dst) const noexcept {
+    if constexpr (requires { M::quantized; }) {
+      if (M::quantized[I])
+        quantize_f32(n, ftensor(k), g.q[k], reinterpret_cast<Q*>(dst));
+      else
+        dequantize_f32(n, reinterpret_cast<const Q*>(tensor(k)), g.q[k], reinterpret_cast<float*>(dst));
     }
   }
 
   template <std::size_t I>
   void compute() const noexcept {
+    using L = typename G::template layer_t<I>;
     if constexpr (I == 0) {
-      if constexpr (G::input_layer::layout == Layout::nchw) {
-        using S = typename G::input_shape;
-        constexpr std::size_t per = S::size;
+      using S = typename G::input_shape;
+      constexpr std::size_t per = S::size;
+      if constexpr (node_quantized<M>(0)) {
+        // The caller's float input, quantized (and transposed to channels-last) into node 0's buffer.
+        float* tmp = reinterpret_cast<float*>(arena + plan.scratch_offset[0]);
+        for (std::size_t b = 0; b < batch; ++b) {
+          const float* src = in + b * per;
+          if constexpr (G::input_layer::layout == Layout::nchw) {
+            kernels::ref::nchw_to_nhwc_f32(S::dims[0], S::dims[1], S::dims[2], src, tmp);
+            src = tmp;
+          }
+          quantize_f32(per, src, g.q[0], reinterpret_cast<Q*>(tensor(0)) + b * per);
+        }
+      } else if constexpr (G::input_layer::layout == Layout::nchw) {
         for (std::size_t b = 0; b < batch; ++b)
-          kernels::ref::nchw_to_nhwc_f32(S::dims[0], S::dims[1], S::dims[2], in + b * per, tensor(0) + b * per);
+          kernels::ref::nchw_to_nhwc_f32(S::dims[0], S::dims[1], S::dims[2], in + b * per, ftensor(0) + b * per);
       }
-    } else if constexpr (!plan.fused[I] && !is_alias_v<typename G::template layer_t<I>>) {
+    } else {
       constexpr auto ins = G::template inputs_v<I>;
-      constexpr std::size_t clamp_node = plan.fused_clamp[I];
-      node_io<G, I> io{};
-      for (std::size_t k = 0; k < ins.size(); ++k) io.in[k] = tensor(ins[k]);
-      io.out = tensor(I);
-      io.batch = batch;
-      if constexpr (clamp_node < N) {
-        using C = typename G::template layer_t<clamp_node>;
-        io.lo = C::lo;
-        io.hi = C::hi;
+      constexpr bool shares = plan.storage[I] == plan.storage[ins[0]] && (plan.fused[I] || is_alias_v<L>);
+      if constexpr (!shares) {
+        // Inputs in this node's precision; the others converted into its scratch.
+        std::byte* inputs[ins.size()];
+        std::byte* scratch = arena + plan.scratch_offset[I];
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+          (
+              [&] {
+                constexpr std::size_t k = ins[K];
+                if constexpr (node_quantized<M>(k) == node_quantized<M>(I)) {
+                  inputs[K] = tensor(k);
+                } else {
+                  constexpr std::size_t n = G::template shape_t<k>::size;
+                  inputs[K] = scratch;
+                  convert<I>(k, batch * n, scratch);
+                  scratch += batch * n * (node_quantized<M>(I) ? sizeof(Q) : sizeof(float));
+                }
+              }(),
+              ...);
+        }(std::make_index_sequence<ins.size()>{});
+        if constexpr (is_alias_v<L> || plan.fused[I]) {
+          // Same values, other precision: the conversion above was the work.
+          std::memcpy(tensor(I), inputs[0], batch * G::template shape_t<I>::size * (node_quantized<M>(I) ? sizeof(Q) : sizeof(float)));
+        } else if constexpr (node_quantized<M>(I)) {
+          eval_quantized_node<M, I>(g, *this, inputs, tensor(I));
+        } else {
+          constexpr std::size_t clamp_node = plan.fused_clamp[I];
+          node_io<G, I> io{};
+          for (std::size_t k = 0; k < ins.size(); ++k) io.in[k] = reinterpret_cast<float*>(inputs[k]);
+          io.out = ftensor(I);
+          io.batch = batch;
+          if constexpr (clamp_node < N) {
+            using C = typename G::template layer_t<clamp_node>;
+            io.lo = C::lo;
+            io.hi = C::hi;
+          }
+          eval_f32<G, I>(g, io);
+        }
       }
-      eval_f32<G, I>(g, io);
     }
   }
 
@@ -94,7 +172,12 @@ struct executor {
   void all(std::index_sequence<I...>) const noexcept {
     (step<I>(), ...);
     if constexpr (plan.copy_out) {
-      std::memcpy(out, tensor(N - 1), batch * G::output_shape::size * sizeof(float));
+      constexpr std::size_t n = G::output_shape::size;
+      if constexpr (node_quantized<M>(N - 1)) {
+        dequantize_f32(batch * n, reinterpret_cast<const Q*>(tensor(N - 1)), g.q[N - 1], out);
+      } else {
+        std::memcpy(out, tensor(N - 1), batch * n * sizeof(float));
+      }
     }
   }
 };

@@ -9,6 +9,7 @@ template <std::size_t N>
 struct Dense {
   static_assert(N > 0, "statiq::Dense<n>: n must be positive");
   static constexpr std::size_t units = N;
+  static constexpr std::size_t out_channels = N;
   static constexpr std::size_t arity = 1;
   static constexpr std::size_t num_params = 2;  // weights [n][k], bias [n]
 

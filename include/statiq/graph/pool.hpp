@@ -51,6 +51,15 @@ struct MaxPool : detail::pool_base<MaxPool<Attrs...>, true, Attrs...> {};
 template <class... Attrs>
 struct AvgPool : detail::pool_base<AvgPool<Attrs...>, false, Attrs...> {};
 
+template <class L>
+inline constexpr bool is_max_pool_v = false;
+template <class... A>
+inline constexpr bool is_max_pool_v<MaxPool<A...>> = true;
+template <class L>
+inline constexpr bool is_avg_pool_v = false;
+template <class... A>
+inline constexpr bool is_avg_pool_v<AvgPool<A...>> = true;
+
 // GlobalAvgPool: mean over H and W; output Shape<1, 1, C> as ONNX keeps the spatial dims.
 struct GlobalAvgPool {
   static constexpr std::size_t arity = 1;

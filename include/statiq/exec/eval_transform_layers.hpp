@@ -1,0 +1,80 @@
+// Float evaluation of the layers transforms introduce: Preprocess and ValuePadded (Identity is an alias: never run).
+#pragma once
+
+#include <cstddef>
+#include <limits>
+
+#include "statiq/exec/eval_f32.hpp"
+#include "statiq/exec/plan.hpp"
+#include "statiq/graph/identity.hpp"
+#include "statiq/graph/preprocess.hpp"
+#include "statiq/graph/value_padded.hpp"
+#include "statiq/kernels/ref/conv2d.hpp"
+
+namespace statiq::detail {
+
+template <class Conv>
+inline constexpr bool accepts_fused_clamp_v<ValuePadded<Conv>> = true;
+
+// Per pixel of C channels: y[c] = (x[rev(c)] - mean[c]) / scale[c]; a pixel is read whole before it is written,
+// so reversal in place is safe too.
+template <class G, std::size_t I, bool Reverse, class M>
+void eval_node(layer_tag<Preprocess<Reverse>>, const M& g, const node_io<G, I>& io) noexcept {
+  using S = typename G::template shape_t<I>;
+  constexpr std::size_t c = channels_v<S>;
+  const float* mean = g.param(G::first_param[I]);
+  const float* scale = g.param(G::first_param[I] + 1);
+  const std::size_t pixels = io.batch * S::size / c;
+  for (std::size_t p = 0; p < pixels; ++p) {
+    float px[c];
+    for (std::size_t j = 0; j < c; ++j) px[j] = io.in[0][p * c + (Reverse ? c - 1 - j : j)];
+    for (std::size_t j = 0; j < c; ++j) io.out[p * c + j] = (px[j] - mean[j]) / scale[j];
+  }
+}
+
+// The zero-padded convolution, plus, for each output pixel whose window reaches into the padding, the sum of
+// the weights of the padded taps times the pad value; then the fused clamp. Only border pixels pay for it.
+template <class G, std::size_t I, class Conv, class M>
+void eval_node(layer_tag<ValuePadded<Conv>>, const M& g, const node_io<G, I>& io) noexcept {
+  using In = typename G::template shape_t<G::template inputs_v<I>[0]>;
+  using Out = typename G::template shape_t<I>;
+  constexpr auto d = conv_dims<In, Out, Conv>();
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  const float* w = g.param(G::first_param[I]);
+  const float* b = g.param(G::first_param[I] + 1);
+  const float* pad = g.param(G::first_param[I] + 2);
+  const int cin_g = d.in_c / d.groups;
+  const int cout_g = d.out_c / d.groups;
+  for (std::size_t s = 0; s < io.batch; ++s) {
+    float* y = io.out + s * Out::size;
+    kernels::ref::conv2d_f32(d, io.in[0] + s * In::size, w, b, y, -inf, inf);
+    for (int oh = 0; oh < d.out_h; ++oh) {
+      const int ih0 = oh * d.stride_h - d.pad_top;
+      const bool row_border = ih0 < 0 || ih0 + (d.k_h - 1) * d.dil_h >= d.in_h;
+      for (int ow = 0; ow < d.out_w; ++ow) {
+        const int iw0 = ow * d.stride_w - d.pad_left;
+        if (!row_border && iw0 >= 0 && iw0 + (d.k_w - 1) * d.dil_w < d.in_w) continue;
+        float* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * d.out_c;
+        for (int oc = 0; oc < d.out_c; ++oc) {
+          const float* pg = pad + (oc / cout_g) * cin_g;
+          float acc = 0.0f;
+          for (int kh = 0; kh < d.k_h; ++kh) {
+            const int ih = ih0 + kh * d.dil_h;
+            const bool h_out = ih < 0 || ih >= d.in_h;
+            for (int kw = 0; kw < d.k_w; ++kw) {
+              const int iw = iw0 + kw * d.dil_w;
+              if (!h_out && iw >= 0 && iw < d.in_w) continue;
+              const float* wp = w + ((static_cast<std::ptrdiff_t>(oc) * d.k_h + kh) * d.k_w + kw) * cin_g;
+              for (int ci = 0; ci < cin_g; ++ci) acc += pg[ci] * wp[ci];
+            }
+          }
+          yp[oc] += acc;
+        }
+      }
+    }
+    if (io.lo != -inf || io.hi != inf)
+      for (std::size_t k = 0; k < Out::size; ++k) y[k] = y[k] < io.lo ? io.lo : (y[k] > io.hi ? io.hi : y[k]);
+  }
+}
+
+}  // namespace statiq::detail

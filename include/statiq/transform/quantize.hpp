@@ -1,0 +1,301 @@
+// quantize: a float model and per-tensor activation ranges -> a Quantized model (POT's DefaultQuantization
+// core): weights s8 symmetric per output channel, activations u8 asymmetric (`mixed`) or s8 symmetric
+// (`performance`), s32 biases, Q31 requantization multipliers, fused ReLU/Clip folded into the clamp.
+//
+// Pure and constexpr: for a constexpr float model and constexpr ranges the compiler quantizes.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "statiq/core/dtype.hpp"
+#include "statiq/exec/plan.hpp"
+#include "statiq/exec/quantized.hpp"
+
+namespace statiq {
+
+// The range of values a tensor takes (from calibration).
+struct value_range {
+  float lo = 0.0f;
+  float hi = 0.0f;
+};
+
+enum class saturation_fix {
+  automatic,  // 7-bit weights where the target has no exact fast u8 x s8 instruction (x86 without VNNI)
+  on,         // weights in [-63, 63]: every pair of products fits vpmaddubsw's s16 (OpenVINO's saturation_fix)
+  off,        // full [-127, 127] weights; the kernels take their exact widening route where pairs could overflow
+};
+
+struct quantize_options {
+  bool per_channel = true;  // one weight scale per output channel (else one per layer)
+  saturation_fix weights_7bit = saturation_fix::off;
+};
+
+// Node indices kept in float (POT's ignored scope).
+template <std::size_t... Nodes>
+struct ignore {
+  static constexpr std::array<std::size_t, sizeof...(Nodes)> nodes{Nodes...};
+};
+
+namespace detail {
+
+template <class L>
+inline constexpr bool has_int8_kernel_v = is_conv_v<L> || is_dense_v<L> || std::is_same_v<L, Add> ||
+                                          is_max_pool_v<L> || is_avg_pool_v<L> || std::is_same_v<L, GlobalAvgPool> ||
+                                          std::is_same_v<L, Concat> || is_clamp_v<L> || is_alias_v<L> ||
+                                          is_input_v<L>;
+// Layers whose output is quantized exactly like their input (same scale and zero point).
+template <class L>
+inline constexpr bool keeps_input_quant_v = is_alias_v<L> || is_max_pool_v<L> || is_avg_pool_v<L> ||
+                                            std::is_same_v<L, GlobalAvgPool> || is_clamp_v<L>;
+
+template <class G, class Ignore>
+struct mask_of {
+  static constexpr std::size_t N = G::num_nodes;
+  template <std::size_t... I>
+  static constexpr std::array<bool, N> compute(std::index_sequence<I...>) {
+    constexpr std::array<bool, N> kernel{has_int8_kernel_v<typename G::template layer_t<I>>...};
+    constexpr std::array<bool, N> follows{(keeps_input_quant_v<typename G::template layer_t<I>> ||
+                                           std::is_same_v<typename G::template layer_t<I>, Concat>)...};
+    std::array<bool, N> ignored{};
+    for (auto n : Ignore::nodes)
+      if (n < N) ignored[n] = true;
+    std::array<bool, N> q{};
+    q[0] = !ignored[0];
+    for (int pass = 0; pass < 2; ++pass) {
+      (
+          [&] {
+            if constexpr (I > 0) {
+              bool v = kernel[I] && !ignored[I];
+              if (v && follows[I])
+                for (auto k : G::template inputs_v<I>) v = v && q[k];
+              q[I] = v;
+            }
+          }(),
+          ...);
+      bool any_reader = false;  // the input is quantized only when something quantized reads it
+      ((any_reader = any_reader || (I > 0 && q[I] && reads_node<G, I>(0))), ...);
+      q[0] = !ignored[0] && any_reader;
+    }
+    return q;
+  }
+  template <class G2, std::size_t I>
+  static constexpr bool reads_node(std::size_t k) {
+    for (auto j : G2::template inputs_v<I>)
+      if (j == k) return true;
+    return false;
+  }
+  static constexpr auto value = compute(std::make_index_sequence<N>{});
+  template <std::size_t... I>
+  static auto seq(std::index_sequence<I...>) -> std::integer_sequence<bool, value[I]...>;
+  using type = decltype(seq(std::make_index_sequence<N>{}));
+};
+
+constexpr std::int64_t round_half_away(double x) {
+  return x >= 0 ? static_cast<std::int64_t>(x + 0.5) : -static_cast<std::int64_t>(-x + 0.5);
+}
+constexpr double abs_d(double x) { return x < 0 ? -x : x; }
+
+template <quantized_element T>
+constexpr tensor_quant choose_quant(value_range r) {
+  double lo = r.lo < 0 ? r.lo : 0.0, hi = r.hi > 0 ? r.hi : 0.0;  // the range always holds real 0
+  if (!(lo == lo) || !(hi == hi)) lo = hi = 0.0;                      // NaN: treat as unknown, fall back below
+  tensor_quant q{};
+  if constexpr (std::is_same_v<T, std::int8_t>) {  // symmetric
+    const double m = abs_d(lo) > hi ? abs_d(lo) : hi;
+    q.scale = static_cast<float>(m > 0 ? m / 127.0 : 1.0 / 127.0);
+    q.zero_point = 0;
+  } else {  // asymmetric
+    const double span = hi - lo;
+    q.scale = static_cast<float>(span > 0 ? span / 255.0 : 1.0 / 255.0);  // zero range: documented fallback
+    const std::int64_t zp = round_half_away(-lo / q.scale);
+    q.zero_point = static_cast<std::int32_t>(zp < 0 ? 0 : zp > 255 ? 255 : zp);
+  }
+  return q;
+}
+
+template <quantized_element T>
+constexpr std::int32_t quantize_value(float v, tensor_quant q) {
+  if (v == std::numeric_limits<float>::infinity()) return qmax_v<T>;
+  if (v == -std::numeric_limits<float>::infinity()) return qmin_v<T>;
+  const std::int64_t r = round_half_away(static_cast<double>(v) / q.scale) + q.zero_point;
+  return static_cast<std::int32_t>(r < qmin_v<T> ? qmin_v<T> : r > qmax_v<T> ? qmax_v<T> : r);
+}
+
+// Quantizes one output channel block of weights (count values) symmetric to [-qw, qw]; returns the scale.
+constexpr double quantize_weights(const float* w, std::size_t count, std::int32_t qw, std::int8_t* out) {
+  double m = 0;
+  for (std::size_t i = 0; i < count; ++i) m = abs_d(w[i]) > m ? abs_d(w[i]) : m;
+  const double s = m > 0 ? m / qw : 1.0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::int64_t v = round_half_away(w[i] / s);
+    out[i] = static_cast<std::int8_t>(v < -qw ? -qw : v > qw ? qw : v);
+  }
+  return s;
+}
+
+constexpr std::int32_t quantize_bias(float b, double scale) {
+  const std::int64_t v = round_half_away(b / scale);
+  constexpr std::int64_t lim = std::numeric_limits<std::int32_t>::max() / 2;  // headroom for the accumulation
+  return static_cast<std::int32_t>(v < -lim ? -lim : v > lim ? lim : v);
+}
+
+}  // namespace detail
+
+template <class G, class Ignore = ignore<>>
+using quantization_mask_t = typename detail::mask_of<G, Ignore>::type;
+
+// What quantization changed that a user should know: per node, output scales widened so the requantization
+// multiplier stays representable (< 0.5).
+struct quantize_report {
+  std::size_t widened_outputs = 0;
+};
+
+// Quantizes `model` given the value range of every node's output (index = node; a fused Conv2d/Dense ->
+// Relu/Clip pair uses the clamp node's range for both). T: std::uint8_t (mixed) or std::int8_t (performance).
+template <quantized_element T, class Ignore = ignore<>, model_type M>
+constexpr auto quantize_with_ranges(const M& model, std::span<const value_range> ranges, quantize_options opt = {},
+                                    quantize_report* report = nullptr) {
+  using G = graph_of_t<M>;
+  using Mask = quantization_mask_t<G, Ignore>;
+  using R = Quantized<G, T, Mask>;
+  constexpr std::size_t N = G::num_nodes;
+  constexpr auto plan = plan_v<G>;
+  R r{};
+  const std::int32_t qw = opt.weights_7bit == saturation_fix::on ? 63 : 127;
+
+  // Output quantization of every node, in node order (inputs first).
+  for (std::size_t i = 0; i < N; ++i) {
+    value_range vr = i < ranges.size() ? ranges[i] : value_range{};
+    if (i < N && plan.fused_clamp[i] < N && plan.fused_clamp[i] < ranges.size()) vr = ranges[plan.fused_clamp[i]];
+    r.q[i] = detail::choose_quant<T>(vr);
+    r.lo[i] = qmin_v<T>;
+    r.hi[i] = qmax_v<T>;
+  }
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    // Data-movement layers keep their input's quantization; Concat's inputs take the union range.
+    (
+        [&] {
+          using L = typename G::template layer_t<I>;
+          if constexpr (I > 0 && detail::keeps_input_quant_v<L>) {
+            r.q[I] = r.q[G::template inputs_v<I>[0]];
+          }
+        }(),
+        ...);
+  }(std::make_index_sequence<N>{});
+
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          using L = typename G::template layer_t<I>;
+          constexpr auto ins = G::template inputs_v<I>;
+          if (!R::quantized[I]) {  // float node: copy its parameters
+            std::size_t off = R::offsets.floats[I];
+            for (std::size_t p = 0; p < L::num_params; ++p) {
+              const std::size_t pi = G::first_param[I] + p;
+              for (std::size_t k = 0; k < G::param_sizes[pi]; ++k) r.floats[off + k] = model.param(pi)[k];
+              off += G::param_sizes[pi];
+            }
+            return;
+          }
+          // Output clamp: a fused Relu/Clip's bounds, or the clamp layer's own.
+          if constexpr (is_clamp_v<L>) {
+            r.lo[I] = detail::quantize_value<T>(L::lo, r.q[I]);
+            r.hi[I] = detail::quantize_value<T>(L::hi, r.q[I]);
+          }
+          if constexpr (plan.fused_clamp[I] < N) {
+            using C = typename G::template layer_t<plan.fused_clamp[I]>;
+            r.lo[I] = detail::quantize_value<T>(C::lo, r.q[I]);
+            r.hi[I] = detail::quantize_value<T>(C::hi, r.q[I]);
+          }
+          if constexpr (detail::is_conv_v<L> || detail::is_dense_v<L>) {
+            using In = typename G::template shape_t<ins[0]>;
+            constexpr std::size_t n_out = L::out_channels;
+            constexpr std::size_t per = G::param_sizes[G::first_param[I]] / n_out;
+            const float* w = model.param(G::first_param[I]);
+            const float* b = model.param(G::first_param[I] + 1);
+            const tensor_quant xq = r.q[ins[0]];
+            std::vector<std::int8_t> wq(n_out * per);  // transient: constexpr allocation is fine in C++20
+            std::vector<double> sw(n_out);
+            if (opt.per_channel) {
+              for (std::size_t c = 0; c < n_out; ++c) sw[c] = detail::quantize_weights(w + c * per, per, qw, wq.data() + c * per);
+            } else {
+              const double s = detail::quantize_weights(w, n_out * per, qw, wq.data());
+              for (auto& v : sw) v = s;
+            }
+            // Keep every requantization multiplier below 0.5 by widening the output scale where needed.
+            double smax = 0;
+            for (auto v : sw) smax = v > smax ? v : smax;
+            const double need = static_cast<double>(xq.scale) * smax / 0.4999;
+            if (static_cast<double>(r.q[I].scale) < need) {
+              const float old_scale = r.q[I].scale;
+              r.q[I].scale = static_cast<float>(need);
+              r.q[I].zero_point = static_cast<std::int32_t>(
+                  detail::round_half_away(static_cast<double>(r.q[I].zero_point) * old_scale / need));
+              r.lo[I] = qmin_v<T>;
+              r.hi[I] = qmax_v<T>;
+              if constexpr (plan.fused_clamp[I] < N) {
+                using C = typename G::template layer_t<plan.fused_clamp[I]>;
+                r.lo[I] = detail::quantize_value<T>(C::lo, r.q[I]);
+                r.hi[I] = detail::quantize_value<T>(C::hi, r.q[I]);
+              }
+              if (report) ++report->widened_outputs;
+            }
+            std::vector<std::int32_t> bq(n_out);
+            std::vector<kernels::ref::requant_multiplier> mult(n_out);
+            for (std::size_t c = 0; c < n_out; ++c) {
+              bq[c] = detail::quantize_bias(b[c], static_cast<double>(xq.scale) * sw[c]);
+              mult[c] = kernels::ref::quantize_multiplier(static_cast<double>(xq.scale) * sw[c] / r.q[I].scale);
+            }
+            std::uint8_t* blob = r.bytes.data() + R::offsets.bytes[I];
+            if constexpr (detail::is_dense_v<L>) {
+              kernels::pack_gemm_weights<T>(n_out, In::size, wq.data(), bq.data(), xq.zero_point, mult.data(), true, blob);
+            } else if constexpr (detail::is_depthwise<G, I>()) {
+              for (std::size_t k = 0; k < wq.size(); ++k) blob[k] = static_cast<std::uint8_t>(wq[k]);
+              for (std::size_t c = 0; c < n_out; ++c) {
+                r.ints[R::offsets.ints[I] + c] = bq[c];
+                r.mults[R::offsets.mults[I] + c] = mult[c];
+              }
+            } else {
+              constexpr auto d = detail::node_conv_dims<G, I>();
+              kernels::qconv_params qp{xq.zero_point, r.q[I].zero_point, mult.data(), true, r.lo[I], r.hi[I]};
+              kernels::pack_conv2d_q<T>(d, qp, wq.data(), bq.data(), blob);
+            }
+          } else if constexpr (std::is_same_v<L, Add>) {
+            const tensor_quant a = r.q[ins[0]], b = r.q[ins[1]], y = r.q[I];
+            r.adds[R::offsets.adds[I]] = kernels::make_qadd_params(a.scale, a.zero_point, b.scale, b.zero_point, y.scale,
+                                                                   y.zero_point, r.lo[I], r.hi[I]);
+          }
+        }(),
+        ...);
+  }(std::make_index_sequence<N>{});
+  return r;
+}
+
+// Widens the ranges of every Concat's inputs (and of the Concat) to their union, as POT unifies scales for
+// concatenation, so the int8 Concat is a plain copy. Call before quantize_with_ranges.
+template <class G>
+constexpr void unify_concat_ranges(std::span<value_range> ranges) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          if constexpr (std::is_same_v<typename G::template layer_t<I>, Concat>) {
+            value_range u = ranges[I];
+            for (auto k : G::template inputs_v<I>) {
+              u.lo = ranges[k].lo < u.lo ? ranges[k].lo : u.lo;
+              u.hi = ranges[k].hi > u.hi ? ranges[k].hi : u.hi;
+            }
+            ranges[I] = u;
+            for (auto k : G::template inputs_v<I>) ranges[k] = u;
+          }
+        }(),
+        ...);
+  }(std::make_index_sequence<G::num_nodes>{});
+}
+
+}  // namespace statiq
