@@ -14,6 +14,9 @@
 #include "statiq/graph/pool.hpp"
 #include "statiq/graph/reshape.hpp"
 #include "statiq/graph/softmax.hpp"
+#include "statiq/kernels/conv2d.hpp"
+#include "statiq/kernels/dense.hpp"
+#include "statiq/kernels/pool.hpp"
 #include "statiq/kernels/ref/conv2d.hpp"
 #include "statiq/kernels/ref/dense.hpp"
 #include "statiq/kernels/ref/elementwise_f32.hpp"
@@ -85,15 +88,21 @@ void eval_node(layer_tag<Conv2d<C, A...>>, const M& g, const node_io<G, I>& io) 
   constexpr auto d = conv_dims<In, Out, Conv2d<C, A...>>();
   const float* w = g.param(G::first_param[I]);
   const float* b = g.param(G::first_param[I] + 1);
-  for (std::size_t s = 0; s < io.batch; ++s)
-    kernels::ref::conv2d_f32(d, io.in[0] + s * In::size, w, b, io.out + s * Out::size, io.lo, io.hi);
+  constexpr bool depthwise = d.groups > 1 && d.groups == d.in_c && d.groups == d.out_c;
+  for (std::size_t s = 0; s < io.batch; ++s) {
+    if constexpr (depthwise) {
+      kernels::depthwise_conv2d_f32(d, io.in[0] + s * In::size, w, b, io.out + s * Out::size, io.lo, io.hi);
+    } else {
+      kernels::conv2d_f32(d, io.in[0] + s * In::size, w, b, io.out + s * Out::size, io.lo, io.hi);
+    }
+  }
 }
 
 template <class G, std::size_t I, std::size_t N, class M>
 void eval_node(layer_tag<Dense<N>>, const M& g, const node_io<G, I>& io) noexcept {
   using In = typename G::template shape_t<G::template inputs_v<I>[0]>;
-  kernels::ref::dense_f32(io.batch, N, In::size, io.in[0], g.param(G::first_param[I]),
-                          g.param(G::first_param[I] + 1), io.out, io.lo, io.hi);
+  kernels::dense_f32(io.batch, N, In::size, io.in[0], g.param(G::first_param[I]), g.param(G::first_param[I] + 1),
+                     io.out, io.lo, io.hi);
 }
 
 template <class G, std::size_t I, class E, class M>
@@ -118,7 +127,7 @@ void eval_node(layer_tag<MaxPool<A...>>, const auto&, const node_io<G, I>& io) n
   using Out = typename G::template shape_t<I>;
   constexpr auto d = pool_dims<In, Out, MaxPool<A...>>();
   for (std::size_t s = 0; s < io.batch; ++s)
-    kernels::ref::max_pool_f32(d, io.in[0] + s * In::size, io.out + s * Out::size);
+    kernels::max_pool2d(d, io.in[0] + s * In::size, io.out + s * Out::size);
 }
 
 template <class G, std::size_t I, class... A>
@@ -127,7 +136,7 @@ void eval_node(layer_tag<AvgPool<A...>>, const auto&, const node_io<G, I>& io) n
   using Out = typename G::template shape_t<I>;
   constexpr auto d = pool_dims<In, Out, AvgPool<A...>>();
   for (std::size_t s = 0; s < io.batch; ++s)
-    kernels::ref::avg_pool_f32(d, AvgPool<A...>::count_include_pad, io.in[0] + s * In::size, io.out + s * Out::size);
+    kernels::avg_pool2d_f32(d, AvgPool<A...>::count_include_pad, io.in[0] + s * In::size, io.out + s * Out::size);
 }
 
 template <class G, std::size_t I>
@@ -135,7 +144,7 @@ void eval_node(layer_tag<GlobalAvgPool>, const auto&, const node_io<G, I>& io) n
   using In = typename G::template shape_t<G::template inputs_v<I>[0]>;
   constexpr std::size_t c = channels_v<In>;
   for (std::size_t s = 0; s < io.batch; ++s)
-    kernels::ref::global_avg_pool_f32(In::size / c, c, io.in[0] + s * In::size, io.out + s * c);
+    kernels::global_avg_pool_f32(In::size / c, c, io.in[0] + s * In::size, io.out + s * c);
 }
 
 template <class G, std::size_t I>
