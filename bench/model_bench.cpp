@@ -60,4 +60,3 @@ BENCHMARK(BM_Model_statiq_f32_cnn<16>)->Name("BM_Model_statiq_f32/fmnist_cnn/bat
 
 }  // namespace
 
-BENCHMARK_MAIN();

@@ -1,0 +1,117 @@
+// The main example: a Fashion-MNIST CNN imported from ONNX, evaluated in float, calibrated on 300 training
+// images, quantized to INT8, evaluated again; prints accuracy, latency, arena and weight bytes of both, and
+// ends with one JSON line for scripts.
+//
+// Build-time choices (CMake: STATIQ_EXAMPLE_ONNX / STATIQ_EXAMPLE_NAME): the generated header and its
+// namespace, so any imported Fashion-MNIST model goes through the same pipeline.
+#include STATIQ_EXAMPLE_HEADER
+
+#include <statiq/statiq.hpp>
+#include <statiq/transform/quantize.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../common/fashion_mnist.hpp"
+
+namespace {
+
+namespace model_ns = STATIQ_EXAMPLE_NAMESPACE;
+using graph = model_ns::graph;
+constexpr std::size_t in_size = graph::input_shape::size;
+constexpr std::size_t out_size = graph::output_shape::size;
+static_assert(in_size == 784, "the example feeds 28x28 single-channel images");
+static_assert(out_size == 10, "the example scores 10 classes");
+
+struct evaluation {
+  double accuracy = 0;
+  double us_per_image = 0;
+  std::vector<std::uint8_t> predictions;
+};
+
+// Runs every test image one at a time (batch 1, the latency case) and scores the argmax.
+template <class M>
+evaluation evaluate(const M& m, const statiq_examples::fashion_mnist& test) {
+  static statiq::arena_for<M> arena;
+  evaluation e;
+  e.predictions.resize(test.count);
+  float logits[out_size];
+  std::size_t correct = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < test.count; ++i) {
+    statiq::run(m, std::span<const float>(test.images.data() + i * in_size, in_size), std::span<float>(logits), arena);
+    e.predictions[i] = static_cast<std::uint8_t>(std::max_element(logits, logits + out_size) - logits);
+    correct += e.predictions[i] == test.labels[i];
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  e.accuracy = static_cast<double>(correct) / static_cast<double>(test.count);
+  e.us_per_image = std::chrono::duration<double, std::micro>(t1 - t0).count() / static_cast<double>(test.count);
+  return e;
+}
+
+// Min/max of every node's output over the calibration images.
+std::vector<statiq::value_range> calibrate_min_max(const statiq_examples::fashion_mnist& calib) {
+  static statiq::observe_arena_for<decltype(model_ns::model), 16> arena;
+  std::vector<statiq::value_range> r(graph::num_nodes, statiq::value_range{1e30f, -1e30f});
+  std::vector<float> out(calib.count * out_size);
+  statiq::run_observed(model_ns::model, std::span<const float>(calib.images), std::span<float>(out), arena,
+                       [&](std::size_t node, std::span<const float> v) {
+                         for (float x : v) {
+                           r[node].lo = std::min(r[node].lo, x);
+                           r[node].hi = std::max(r[node].hi, x);
+                         }
+                       });
+  statiq::unify_concat_ranges<graph>(r);
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    std::fprintf(stderr, "usage: %s train-images train-labels test-images test-labels (uncompressed idx files)\n", argv[0]);
+    return 2;
+  }
+  try {
+    const auto calib = statiq_examples::load_fashion_mnist(argv[1], argv[2], 300);
+    const auto test = statiq_examples::load_fashion_mnist(argv[3], argv[4]);
+    std::printf("Fashion-MNIST: %zu test images, %zu calibration images; model '%s', %zu nodes\n", test.count,
+                calib.count, STATIQ_EXAMPLE_NAME_STRING, graph::num_nodes);
+
+    const evaluation f = evaluate(model_ns::model, test);
+    std::printf("float: accuracy %.2f %%, %.1f us/image, arena %zu B, weights %zu B\n", 100 * f.accuracy,
+                f.us_per_image, statiq::arena_bytes_v<graph>, statiq::weight_bytes_v<graph>);
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto ranges = calibrate_min_max(calib);
+    const auto t1 = std::chrono::steady_clock::now();
+    statiq::quantize_report report;
+    static const auto q = statiq::quantize_with_ranges<std::uint8_t>(model_ns::model, ranges, {}, &report);
+    const auto t2 = std::chrono::steady_clock::now();
+    using Q = std::remove_cvref_t<decltype(q)>;
+    std::printf("calibration (min/max, %zu images): %.0f ms; quantization: %.0f ms\n", calib.count,
+                std::chrono::duration<double, std::milli>(t1 - t0).count(),
+                std::chrono::duration<double, std::milli>(t2 - t1).count());
+
+    const evaluation i8 = evaluate(q, test);
+    std::size_t agree = 0;
+    for (std::size_t i = 0; i < test.count; ++i) agree += f.predictions[i] == i8.predictions[i];
+    std::printf("int8:  accuracy %.2f %%, %.1f us/image, arena %zu B, weights %zu B (predictions equal to float: %.2f %%)\n",
+                100 * i8.accuracy, i8.us_per_image, statiq::arena_bytes_v<Q>, statiq::weight_bytes_v<Q>,
+                100.0 * static_cast<double>(agree) / static_cast<double>(test.count));
+    std::printf("{\"float_accuracy\": %.4f, \"int8_accuracy\": %.4f, \"float_us_per_image\": %.2f, "
+                "\"int8_us_per_image\": %.2f, \"arena_bytes\": {\"float\": %zu, \"int8\": %zu}, "
+                "\"weight_bytes\": {\"float\": %zu, \"int8\": %zu}}\n",
+                f.accuracy, i8.accuracy, f.us_per_image, i8.us_per_image, statiq::arena_bytes_v<graph>,
+                statiq::arena_bytes_v<Q>, statiq::weight_bytes_v<graph>, statiq::weight_bytes_v<Q>);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fmnist: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
