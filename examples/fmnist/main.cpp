@@ -6,6 +6,7 @@
 // namespace, so any imported Fashion-MNIST model goes through the same pipeline.
 #include STATIQ_EXAMPLE_HEADER
 
+#include <statiq/io/bake.hpp>
 #include <statiq/statiq.hpp>
 #include <statiq/transform/quantize.hpp>
 
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <fstream>
 #include <span>
 #include <string>
 #include <vector>
@@ -73,8 +75,12 @@ std::vector<statiq::value_range> calibrate_min_max(const statiq_examples::fashio
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s train-images train-labels test-images test-labels (uncompressed idx files)\n", argv[0]);
+  if (argc != 5 && argc != 7) {
+    std::fprintf(stderr,
+                 "usage: %s train-images train-labels test-images test-labels [baked-header predictions-file]\n"
+                 "  (uncompressed idx files; with the last two, the INT8 model is baked into a header and its\n"
+                 "  predictions on the test images are written, one byte per image, for the deploy build)\n",
+                 argv[0]);
     return 2;
   }
   try {
@@ -104,6 +110,14 @@ int main(int argc, char** argv) {
     std::printf("int8:  accuracy %.2f %%, %.1f us/image, arena %zu B, weights %zu B (predictions equal to float: %.2f %%)\n",
                 100 * i8.accuracy, i8.us_per_image, statiq::arena_bytes_v<Q>, statiq::weight_bytes_v<Q>,
                 100.0 * static_cast<double>(agree) / static_cast<double>(test.count));
+    if (argc == 7) {
+      statiq::io::bake(q, argv[5], STATIQ_EXAMPLE_NAME_STRING "_int8");
+      std::ofstream p(argv[6], std::ios::binary | std::ios::trunc);
+      p.write(reinterpret_cast<const char*>(i8.predictions.data()), static_cast<std::streamsize>(i8.predictions.size()));
+      if (!p) throw std::runtime_error(std::string(argv[6]) + ": cannot write the predictions");
+      std::printf("baked the INT8 model into %s (namespace %s_int8); predictions in %s\n", argv[5],
+                  STATIQ_EXAMPLE_NAME_STRING, argv[6]);
+    }
     std::printf("{\"float_accuracy\": %.4f, \"int8_accuracy\": %.4f, \"float_us_per_image\": %.2f, "
                 "\"int8_us_per_image\": %.2f, \"arena_bytes\": {\"float\": %zu, \"int8\": %zu}, "
                 "\"weight_bytes\": {\"float\": %zu, \"int8\": %zu}}\n",

@@ -1,0 +1,135 @@
+// bake(model, path, name): writes a header that holds a quantized model's final type and its constexpr data
+// (int8 weights pre-packed for the kernels, s32 biases, multipliers, shifts and zero points), so a deploy
+// build includes only that header and <statiq/statiq.hpp>: no float weights of quantized layers, no
+// calibration code, no allocation.
+#pragma once
+
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+#include "statiq/exec/quantized.hpp"
+#include "statiq/io/type_name.hpp"
+
+namespace statiq::io {
+
+class bake_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+
+inline void put_float(std::ostream& o, float v) {
+  if (std::isnan(v)) {
+    o << "std::numeric_limits<float>::quiet_NaN()";
+  } else if (std::isinf(v)) {
+    o << (v < 0 ? "-" : "") << "std::numeric_limits<float>::infinity()";
+  } else {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+    o << buf;
+    if (std::string_view(buf).find_first_of(".eE") == std::string_view::npos) o << ".0";
+    o << 'f';
+  }
+}
+
+template <class T, std::size_t N, class Put>
+void put_array(std::ostream& o, const char* indent, const std::array<T, N>& a, Put put, std::size_t per_line = 16) {
+  o << "{{";
+  for (std::size_t i = 0; i < N; ++i) {
+    if (i % per_line == 0) o << '\n' << indent;
+    put(o, a[i]);
+    o << (i + 1 < N ? ", " : "");
+  }
+  o << "}}";
+}
+
+inline void put_multiplier(std::ostream& o, const kernels::ref::requant_multiplier& m) {
+  o << '{' << m.multiplier << ", " << m.shift << '}';
+}
+
+}  // namespace detail
+
+// Writes `path` atomically (a temporary beside it, then a rename): on failure nothing is left behind and
+// a bake_error names the file and the reason.
+template <class G, class T, class Mask>
+void bake(const Quantized<G, T, Mask>& m, const std::filesystem::path& path, const std::string& name) {
+  using Q = Quantized<G, T, Mask>;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+      throw bake_error("statiq::io::bake: '" + name + "' is not a C++ namespace name");
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+    throw bake_error("statiq::io::bake: '" + name + "' is not a C++ namespace name");
+
+  std::ostringstream o;
+  o << "// " << name << ": a quantized statiq model baked by statiq::io::bake. Do not edit.\n"
+    << "// " << (std::is_same_v<T, std::uint8_t> ? "u8 asymmetric" : "s8 symmetric") << " activations, "
+    << "s8 per-channel weights pre-packed; " << Q::weight_bytes << " bytes of model data, arena "
+    << plan_v<Q>.arena_bytes << " bytes.\n"
+    << "#pragma once\n\n#include <array>\n#include <cstdint>\n#include <limits>\n#include <ratio>\n#include <utility>\n\n"
+    << "#include <statiq/statiq.hpp>\n\nnamespace " << name << " {\n\n"
+    << "using graph = " << type_name<G>() << ";\n"
+    << "using model_type = statiq::Quantized<graph, " << type_name<T>() << ", " << type_name<Mask>() << ">;\n\n"
+    << "inline constexpr model_type model{\n";
+  const char* in = "    ";
+  o << "  // q: scale and zero point of every node's output\n  ";
+  detail::put_array(o, in, m.q, [](std::ostream& s, const tensor_quant& t) {
+    s << '{';
+    detail::put_float(s, t.scale);
+    s << ", " << t.zero_point << '}';
+  }, 4);
+  o << ",\n  // lo, hi: output clamps in quantized units\n  ";
+  detail::put_array(o, in, m.lo, [](std::ostream& s, std::int32_t v) { s << v; });
+  o << ",\n  ";
+  detail::put_array(o, in, m.hi, [](std::ostream& s, std::int32_t v) { s << v; });
+  o << ",\n  // bytes: packed int8 weights (GEMM blobs with folded biases and multipliers; depthwise weights)\n  ";
+  detail::put_array(o, in, m.bytes, [](std::ostream& s, std::uint8_t v) { s << static_cast<unsigned>(v); }, 32);
+  o << ",\n  // ints: depthwise biases\n  ";
+  detail::put_array(o, in, m.ints, [](std::ostream& s, std::int32_t v) { s << v; });
+  o << ",\n  // mults: depthwise requantization multipliers {Q31 mantissa, right shift}\n  ";
+  detail::put_array(o, in, m.mults, detail::put_multiplier, 6);
+  o << ",\n  // adds: quantized Add parameters\n  ";
+  detail::put_array(o, in, m.adds, [](std::ostream& s, const kernels::qadd_params& p) {
+    s << '{' << p.a_zero_point << ", " << p.b_zero_point << ", " << p.y_zero_point << ", ";
+    detail::put_multiplier(s, p.a_multiplier);
+    s << ", ";
+    detail::put_multiplier(s, p.b_multiplier);
+    s << ", ";
+    detail::put_multiplier(s, p.y_multiplier);
+    s << ", " << p.lo << ", " << p.hi << '}';
+  }, 1);
+  o << ",\n  // floats: parameters of the nodes kept in float\n  ";
+  detail::put_array(o, in, m.floats, [](std::ostream& s, float v) { detail::put_float(s, v); }, 8);
+  o << "};\n\n}  // namespace " << name << "\n";
+
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw bake_error("statiq::io::bake: cannot write " + tmp.string());
+    const std::string text = o.str();
+    f.write(text.data(), static_cast<std::streamsize>(text.size()));
+    f.close();
+    if (!f) {
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+      throw bake_error("statiq::io::bake: writing " + tmp.string() + " failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    throw bake_error("statiq::io::bake: cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message());
+  }
+}
+
+}  // namespace statiq::io
