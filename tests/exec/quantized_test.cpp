@@ -5,6 +5,7 @@
 #include <cmath>
 #include <span>
 #include <statiq/statiq.hpp>
+#include <statiq/transform/error_report.hpp>
 #include <statiq/transform/quantize.hpp>
 #include <vector>
 
@@ -87,4 +88,26 @@ TEST_CASE("ignored scope keeps the named nodes in float") {
   using Q = decltype(q);
   static_assert(!Q::quantized[6] && !Q::quantized[7] && !Q::quantized[14] && Q::quantized[5] && Q::quantized[8]);
   check_close_to_float(q, f, c::input, 0.05f);
+}
+
+TEST_CASE("the layer error report ranks a badly quantized layer first") {
+  namespace c = tr::residual_cnn;
+  constexpr residual f{c::p0, c::p1, c::p2, c::p3, c::p4, c::p5, c::p6, c::p7, c::p8, c::p9, c::p10, c::p11};
+  auto ranges = observe_ranges(f, c::input);
+  unify_concat_ranges<residual>(ranges);
+  const auto good = quantize_with_ranges<std::uint8_t>(f, ranges);
+  const auto report = layer_error_report(f, good, c::input);
+  REQUIRE(report.size() == residual::num_nodes - 2);  // nodes 1 and 3 carry fused ReLUs: 2 and 4 report them
+  CHECK(std::is_sorted(report.begin(), report.end(), [](auto& a, auto& b) { return a.sqnr_db < b.sqnr_db; }));
+  for (const auto& e : report) {
+    CHECK(e.quantized);
+    if (e.node > 0) CHECK(e.sqnr_db > 20.0);  // 8 bits on these small layers: well above 20 dB
+  }
+  // Give node 8 (the 1x1 conv branch) a range 50x too wide: its step is 50x coarser and it must come first.
+  ranges[8].lo *= 50;
+  ranges[8].hi *= 50;
+  const auto bad = quantize_with_ranges<std::uint8_t>(f, ranges);
+  const auto worse = layer_error_report(f, bad, c::input);
+  CHECK(worse.front().node == 8);
+  CHECK(worse.front().sqnr_db < report.back().sqnr_db);
 }
