@@ -2,9 +2,15 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <span>
 #include <statiq/statiq.hpp>
+#include <statiq/io/bake.hpp>
+#include <statiq/transform/accuracy_aware.hpp>
 #include <statiq/transform/error_report.hpp>
 #include <statiq/transform/quantize.hpp>
 #include <vector>
@@ -110,4 +116,109 @@ TEST_CASE("the layer error report ranks a badly quantized layer first") {
   const auto worse = layer_error_report(f, bad, c::input);
   CHECK(worse.front().node == 8);
   CHECK(worse.front().sqnr_db < report.back().sqnr_db);
+}
+
+namespace {
+// The metric the accuracy-aware tests maximise: minus the largest output error against the float model.
+template <class F>
+struct closeness_to_float {
+  const F& f;
+  std::span<const float> input;
+  std::vector<float> reference;
+  closeness_to_float(const F& model, std::span<const float> in) : f(model), input(in) { reference = outputs(f); }
+  template <class M>
+  std::vector<float> outputs(const M& m) const {
+    static arena_for<M> arena;
+    std::vector<float> y(input.size() / graph_of_t<F>::input_shape::size * graph_of_t<F>::output_shape::size);
+    REQUIRE(run(m, input, std::span<float>(y), arena) == status::ok);
+    return y;
+  }
+  template <class M>
+  double operator()(const M& m) const {
+    const auto y = outputs(m);
+    double worst = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) worst = std::max(worst, static_cast<double>(std::fabs(y[i] - reference[i])));
+    return -worst;
+  }
+};
+}  // namespace
+
+TEST_CASE("a dynamic-precision model runs like the static ones for every choice of float nodes") {
+  namespace c = tr::residual_cnn;
+  constexpr residual f{c::p0, c::p1, c::p2, c::p3, c::p4, c::p5, c::p6, c::p7, c::p8, c::p9, c::p10, c::p11};
+  auto ranges = observe_ranges(f, c::input);
+  unify_concat_ranges<residual>(ranges);
+  auto qd = quantize_with_ranges<std::uint8_t, dynamic_mask>(f, ranges);
+  const auto qs = quantize_with_ranges<std::uint8_t>(f, ranges);
+  const auto qi = quantize_with_ranges<std::uint8_t, ignore<6, 14>>(f, ranges);
+  closeness_to_float<residual> metric(f, c::input);
+  const auto ys = metric.outputs(qs), yd = metric.outputs(qd);
+  CHECK(ys == yd);  // all quantized: bit-identical to the static model
+  std::array<bool, residual::num_nodes> keep{};
+  keep[6] = keep[14] = true;
+  qd.set_float_nodes(keep);
+  CHECK(!qd.enabled[6]);
+  CHECK(!qd.enabled[7]);
+  CHECK(qd.enabled[5]);
+  CHECK(metric.outputs(qd) == metric.outputs(qi));  // same as the ignored-scope model
+  keep.fill(true);
+  qd.set_float_nodes(keep);
+  CHECK(metric.outputs(qd) == metric.reference);  // everything float: exactly the float model
+}
+
+TEST_CASE("accuracy_aware returns the harmful layer to float first and meets the budget") {
+  namespace c = tr::residual_cnn;
+  constexpr residual f{c::p0, c::p1, c::p2, c::p3, c::p4, c::p5, c::p6, c::p7, c::p8, c::p9, c::p10, c::p11};
+  auto ranges = observe_ranges(f, c::input);
+  unify_concat_ranges<residual>(ranges);
+  ranges[8].lo *= 50;  // a badly calibrated 1x1 branch
+  ranges[8].hi *= 50;
+  closeness_to_float<residual> metric(f, c::input);
+  const double all_int8 = -metric(quantize_with_ranges<std::uint8_t>(f, ranges));
+  accuracy_aware_options opt;
+  opt.maximal_drop = all_int8 / 3;  // needs at least one layer back in float
+  const auto r = accuracy_aware<std::uint8_t>(f, ranges, metric, opt);
+  CHECK(r.float_metric == 0.0);
+  CHECK(r.int8_metric == doctest::Approx(-all_int8));
+  CHECK(r.float_only_bound == 0.0);
+  REQUIRE(!r.ranking.empty());
+  CHECK(r.ranking.front().node == 8);
+  REQUIRE(!r.reverted.empty());
+  CHECK(r.reverted.front().node == 8);
+  CHECK(r.met);
+  CHECK(r.float_metric - r.final_metric <= opt.maximal_drop);
+  CHECK(!r.model.enabled[8]);
+  MESSAGE("accuracy-aware: reverted " << r.reverted.size() << " layer(s), drop " << all_int8 << " -> "
+                                      << r.float_metric - r.final_metric);
+}
+
+TEST_CASE("bake writes the chosen precision into the type and leaves nothing behind on failure") {
+  namespace c = tr::residual_cnn;
+  constexpr residual f{c::p0, c::p1, c::p2, c::p3, c::p4, c::p5, c::p6, c::p7, c::p8, c::p9, c::p10, c::p11};
+  auto ranges = observe_ranges(f, c::input);
+  auto qd = quantize_with_ranges<std::uint8_t, dynamic_mask>(f, ranges);
+  std::array<bool, residual::num_nodes> keep{};
+  keep[14] = true;  // the last Dense in float
+  qd.set_float_nodes(keep);
+  const auto dir = std::filesystem::temp_directory_path() / "statiq_bake_test";
+  std::filesystem::create_directories(dir);
+  io::bake(qd, dir / "residual_int8.hpp", "residual_int8");
+  std::ifstream in(dir / "residual_int8.hpp");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text.find("std::integer_sequence<bool, true, true, true, true, true, true, true, true, true, true, true, "
+                  "true, true, true, false>") != std::string::npos);
+  CHECK(text.find("namespace residual_int8") != std::string::npos);
+  // Float data is only the last Dense's 8x10 weights and 10 biases.
+  const auto floats_at = text.find("// floats:");
+  REQUIRE(floats_at != std::string::npos);
+  const auto floats_text = text.substr(floats_at);
+  std::size_t literals = 0;  // each float literal ends in a digit and 'f'
+  for (std::size_t i = 1; i < floats_text.size(); ++i)
+    literals += floats_text[i] == 'f' && std::isdigit(static_cast<unsigned char>(floats_text[i - 1]));
+  CHECK(literals == 90);
+  CHECK_THROWS_AS(io::bake(qd, dir / "no_such_dir" / "x.hpp", "x"), io::bake_error);
+  CHECK(!std::filesystem::exists(dir / "no_such_dir" / "x.hpp.tmp"));
+  CHECK_THROWS_AS(io::bake(qd, dir / "y.hpp", "not a name"), io::bake_error);
+  CHECK(!std::filesystem::exists(dir / "y.hpp"));
+  std::filesystem::remove_all(dir);
 }

@@ -128,7 +128,14 @@ constexpr memory_plan<G::num_nodes> make_plan() {
   for (std::size_t i = 0; i < N; ++i) {
     p.storage[i] = i;
     if (i == 0) {
-      p.kind[0] = G::input_layer::layout == Layout::nhwc && T::elem_bytes[0] == sizeof(float)
+      constexpr bool input_in_arena = [] {
+        if constexpr (requires { T::input_in_arena; }) {
+          return T::input_in_arena;
+        } else {
+          return false;
+        }
+      }();
+      p.kind[0] = G::input_layer::layout == Layout::nhwc && T::elem_bytes[0] == sizeof(float) && !input_in_arena
                       ? storage_kind::caller_input
                       : storage_kind::arena;
       continue;

@@ -63,31 +63,79 @@ constexpr kernels::conv2d_dims node_conv_dims() {
   return conv_dims<typename G::template shape_t<G::template inputs_v<I>[0]>, typename G::template shape_t<I>, L>();
 }
 
-// Where a quantized model keeps each node's data: offsets into its typed arrays, computed from the type.
-template <class G, class Mask>
-struct quantized_layout;
-template <class G, bool... Q>
-struct quantized_layout<G, std::integer_sequence<bool, Q...>> {
-  static constexpr std::size_t N = G::num_nodes;
-  static_assert(sizeof...(Q) == N, "statiq::Quantized<G, T, Mask>: Mask needs one flag per graph node");
-  static constexpr std::array<bool, N> quantized{Q...};
+template <class L>
+inline constexpr bool has_int8_kernel_v = is_conv_v<L> || is_dense_v<L> || std::is_same_v<L, Add> ||
+                                          is_max_pool_v<L> || is_avg_pool_v<L> || std::is_same_v<L, GlobalAvgPool> ||
+                                          std::is_same_v<L, Concat> || is_clamp_v<L> || is_alias_v<L> ||
+                                          is_input_v<L>;
+// Layers whose output is quantized exactly like their input (same scale and zero point).
+template <class L>
+inline constexpr bool keeps_input_quant_v = is_alias_v<L> || is_max_pool_v<L> || is_avg_pool_v<L> ||
+                                            std::is_same_v<L, GlobalAvgPool> || is_clamp_v<L>;
 
-  struct counts {
-    std::array<std::size_t, N> bytes{}, ints{}, mults{}, adds{}, floats{};  // offsets per node
-    std::size_t n_bytes = 0, n_ints = 0, n_mults = 0, n_adds = 0, n_floats = 0;
-  };
-  template <std::size_t I>
-  static constexpr void count_node(counts& c) {
-    using L = typename G::template layer_t<I>;
-    c.bytes[I] = c.n_bytes;
-    c.ints[I] = c.n_ints;
-    c.mults[I] = c.n_mults;
-    c.adds[I] = c.n_adds;
-    c.floats[I] = c.n_floats;
-    if (!quantized[I]) {
-      for (std::size_t p = 0; p < L::num_params; ++p) c.n_floats += G::param_sizes[G::first_param[I] + p];
-      return;
-    }
+template <class G, std::size_t I>
+constexpr bool reads_node(std::size_t k) {
+  for (auto j : G::template inputs_v<I>)
+    if (j == k) return true;
+  return false;
+}
+
+// Which nodes run in int8, given the compute nodes a caller wants in float: a node with an int8 kernel is
+// quantized unless it is kept; layers that only move data follow their inputs; the Input is quantized when
+// something quantized reads it.
+template <class G, std::size_t... I>
+constexpr std::array<bool, G::num_nodes> derive_mask(const std::array<bool, G::num_nodes>& keep_float,
+                                                     std::index_sequence<I...>) {
+  constexpr std::size_t N = G::num_nodes;
+  constexpr std::array<bool, N> kernel{has_int8_kernel_v<typename G::template layer_t<I>>...};
+  constexpr std::array<bool, N> follows{(keeps_input_quant_v<typename G::template layer_t<I>> ||
+                                         std::is_same_v<typename G::template layer_t<I>, Concat>)...};
+  std::array<bool, N> q{};
+  q[0] = !keep_float[0];
+  for (int pass = 0; pass < 2; ++pass) {
+    (
+        [&] {
+          if constexpr (I > 0) {
+            bool v = kernel[I] && !keep_float[I];
+            if (v && follows[I])
+              for (auto k : G::template inputs_v<I>) v = v && q[k];
+            q[I] = v;
+          }
+        }(),
+        ...);
+    bool any_reader = false;
+    ((any_reader = any_reader || (I > 0 && q[I] && reads_node<G, I>(0))), ...);
+    q[0] = !keep_float[0] && any_reader;
+  }
+  return q;
+}
+template <class G>
+constexpr std::array<bool, G::num_nodes> derive_mask(const std::array<bool, G::num_nodes>& keep_float) {
+  return derive_mask<G>(keep_float, std::make_index_sequence<G::num_nodes>{});
+}
+
+// Where a quantized model keeps each node's data: offsets and sizes in its typed arrays. int8 data for the
+// nodes in `quantized`; float parameters for the others, or for every node when `all_floats` (a model whose
+// precision is chosen at run time keeps both).
+template <class G>
+struct quantized_counts {
+  static constexpr std::size_t N = G::num_nodes;
+  std::array<std::size_t, N> bytes{}, ints{}, mults{}, adds{}, floats{};          // offsets per node
+  std::array<std::size_t, N> n_bytes_of{}, n_ints_of{}, n_mults_of{}, n_adds_of{}, n_floats_of{};  // sizes
+  std::size_t n_bytes = 0, n_ints = 0, n_mults = 0, n_adds = 0, n_floats = 0;
+};
+
+template <class G, std::size_t I>
+constexpr void count_node(quantized_counts<G>& c, bool quantized, bool floats_too) {
+  using L = typename G::template layer_t<I>;
+  c.bytes[I] = c.n_bytes;
+  c.ints[I] = c.n_ints;
+  c.mults[I] = c.n_mults;
+  c.adds[I] = c.n_adds;
+  c.floats[I] = c.n_floats;
+  if (!quantized || floats_too)
+    for (std::size_t p = 0; p < L::num_params; ++p) c.n_floats += G::param_sizes[G::first_param[I] + p];
+  if (quantized) {
     if constexpr (is_conv_v<L>) {
       constexpr auto d = node_conv_dims<G, I>();
       if constexpr (is_depthwise<G, I>()) {
@@ -105,13 +153,49 @@ struct quantized_layout<G, std::integer_sequence<bool, Q...>> {
     }
     c.n_bytes = align_up(c.n_bytes, 64);  // each blob starts on a cache line
   }
-  template <std::size_t... I>
-  static constexpr counts count_all(std::index_sequence<I...>) {
-    counts c{};
-    (count_node<I>(c), ...);
-    return c;
-  }
-  static constexpr counts layout = count_all(std::make_index_sequence<N>{});
+  c.n_bytes_of[I] = c.n_bytes - c.bytes[I];
+  c.n_ints_of[I] = c.n_ints - c.ints[I];
+  c.n_mults_of[I] = c.n_mults - c.mults[I];
+  c.n_adds_of[I] = c.n_adds - c.adds[I];
+  c.n_floats_of[I] = c.n_floats - c.floats[I];
+}
+
+template <class G, std::size_t... I>
+constexpr quantized_counts<G> layout_for(const std::array<bool, G::num_nodes>& quantized, bool all_floats,
+                                         std::index_sequence<I...>) {
+  quantized_counts<G> c{};
+  (count_node<G, I>(c, quantized[I], all_floats), ...);
+  return c;
+}
+template <class G>
+constexpr quantized_counts<G> layout_for(const std::array<bool, G::num_nodes>& quantized, bool all_floats) {
+  return layout_for<G>(quantized, all_floats, std::make_index_sequence<G::num_nodes>{});
+}
+
+}  // namespace detail
+
+// The precision of every node is chosen at run time (accuracy-aware search): the model keeps int8 data for
+// every node that has an int8 kernel and float parameters for all nodes; every buffer is float-sized.
+struct dynamic_mask {};
+
+namespace detail {
+
+template <class G, class Mask>
+struct quantized_layout;
+template <class G, bool... Q>
+struct quantized_layout<G, std::integer_sequence<bool, Q...>> {
+  static constexpr std::size_t N = G::num_nodes;
+  static_assert(sizeof...(Q) == N, "statiq::Quantized<G, T, Mask>: Mask needs one flag per graph node");
+  static constexpr bool dynamic = false;
+  static constexpr std::array<bool, N> quantized{Q...};
+  static constexpr quantized_counts<G> layout = layout_for<G>(quantized, false);
+};
+template <class G>
+struct quantized_layout<G, dynamic_mask> {
+  static constexpr std::size_t N = G::num_nodes;
+  static constexpr bool dynamic = true;
+  static constexpr std::array<bool, N> quantized = derive_mask<G>(std::array<bool, N>{});  // what can be int8
+  static constexpr quantized_counts<G> layout = layout_for<G>(quantized, true);
 };
 
 // A node's own output dtype follows its input for layers that only move data.
@@ -143,10 +227,28 @@ struct quantized_key {
   struct tensors {
     static constexpr auto elem_bytes = [] {
       std::array<std::size_t, N> e{};
-      for (std::size_t i = 0; i < N; ++i) e[i] = layout_t::quantized[i] ? sizeof(T) : sizeof(float);
+      for (std::size_t i = 0; i < N; ++i)
+        e[i] = layout_t::quantized[i] && !layout_t::dynamic ? sizeof(T) : sizeof(float);
       return e;
     }();
-    static constexpr std::array<std::size_t, N> scratch = scratch_of(std::make_index_sequence<N>{});
+    static constexpr std::array<std::size_t, N> scratch = [] {
+      auto s = scratch_of(std::make_index_sequence<N>{});
+      if (layout_t::dynamic) {  // any input may need converting: room for all of them as floats
+        constexpr auto size = node_sizes<G>(std::make_index_sequence<N>{});
+        for (std::size_t i = 0; i < N; ++i) s[i] = 0;
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+          ((
+               [&] {
+                 for (auto k : G::template inputs_v<I>) s[I] += size[k] * sizeof(float);
+               }()),
+           ...);
+        }(std::make_index_sequence<N>{});
+        if (layout_t::quantized[0]) s[0] = size[0] * sizeof(float);
+      }
+      return s;
+    }();
+    // A dynamic model may quantize its input: the Input node needs a buffer of its own.
+    static constexpr bool input_in_arena = layout_t::dynamic && layout_t::quantized[0];
   };
 };
 
@@ -159,6 +261,8 @@ struct Quantized {
   using plan_key = detail::quantized_key<G, T, Mask>;
   using layout_type = detail::quantized_layout<G, Mask>;
   static constexpr std::size_t num_nodes = G::num_nodes;
+  static constexpr bool dynamic = layout_type::dynamic;
+  // Static masks: which nodes run in int8. Dynamic: which nodes can; `enabled` says which do.
   static constexpr auto quantized = layout_type::quantized;
   static constexpr auto offsets = layout_type::layout;
 
@@ -169,7 +273,12 @@ struct Quantized {
   std::array<kernels::ref::requant_multiplier, offsets.n_mults> mults{};
   std::array<kernels::qadd_params, offsets.n_adds> adds{};
   std::array<float, offsets.n_floats> floats{};
+  std::array<bool, num_nodes> enabled = quantized;  // dynamic models: the run-time precision of each node
 
+  // Dynamic models: run the compute nodes in `keep_float` in float, everything else that can in int8.
+  constexpr void set_float_nodes(const std::array<bool, num_nodes>& keep_float) {
+    enabled = detail::derive_mask<G>(keep_float);
+  }
   // Float parameter p of graph G (only for nodes kept in float): what float evaluation reads.
   constexpr const float* param(std::size_t p) const {
     std::size_t node = 0;

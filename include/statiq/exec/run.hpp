@@ -35,6 +35,7 @@ struct no_observer {
   void operator()(std::size_t, std::span<const float>) const noexcept {}
 };
 
+// Whether node i may run in int8 (static masks: does; dynamic: can) and whether it may run in float.
 template <class M>
 constexpr bool node_quantized(std::size_t i) {
   if constexpr (requires { M::quantized; }) {
@@ -43,6 +44,22 @@ constexpr bool node_quantized(std::size_t i) {
     return false;
   }
 }
+template <class M>
+constexpr bool node_maybe_float(std::size_t i) {
+  if constexpr (requires { M::dynamic; }) {
+    return M::dynamic || !M::quantized[i];
+  } else {
+    return true;
+  }
+}
+template <class M>
+inline constexpr bool is_dynamic_v = [] {
+  if constexpr (requires { M::dynamic; }) {
+    return M::dynamic;
+  } else {
+    return false;
+  }
+}();
 
 template <class M>
 struct element_of {
@@ -79,24 +96,36 @@ struct executor {
   }
   float* ftensor(std::size_t node) const noexcept { return reinterpret_cast<float*>(tensor(node)); }
 
+  // Whether node I runs in int8 in this model (a run-time flag for dynamic models, a constant otherwise).
+  template <std::size_t I>
+  bool q_at() const noexcept {
+    if constexpr (is_dynamic_v<M>) {
+      return g.enabled[I];
+    } else {
+      return node_quantized<M>(I);
+    }
+  }
+
   template <std::size_t I>
   void step() const noexcept {
     compute<I>();
     if constexpr (!std::is_same_v<Observer, no_observer>) {
       constexpr std::size_t n = G::template shape_t<I>::size;
-      if constexpr (!node_quantized<M>(I)) {
-        observe(I, std::span<const float>(ftensor(I), batch * n));
-      } else if constexpr (std::is_invocable_v<const Observer&, std::size_t, std::span<const Q>, tensor_quant>) {
-        observe(I, std::span<const Q>(reinterpret_cast<const Q*>(tensor(I)), batch * n), g.q[I]);
+      if constexpr (node_quantized<M>(I) &&
+                    std::is_invocable_v<const Observer&, std::size_t, std::span<const Q>, tensor_quant>) {
+        if (q_at<I>()) {
+          observe(I, std::span<const Q>(reinterpret_cast<const Q*>(tensor(I)), batch * n), g.q[I]);
+          return;
+        }
       }
+      if (!q_at<I>()) observe(I, std::span<const float>(ftensor(I), batch * n));
     }
   }
 
-  // Converts node k's tensor to node I's precision into `dst` (quantize or dequantize).
-  template <std::size_t I>
-  void convert(std::size_t k, std::size_t n, std::byte* dst) const noexcept {
+  // Converts n values of node k's tensor to the other precision into `dst`: quantize when `to_q`.
+  void convert(std::size_t k, bool to_q, std::size_t n, std::byte* dst) const noexcept {
     if constexpr (requires { M::quantized; }) {
-      if (M::quantized[I])
+      if (to_q)
         quantize_f32(n, ftensor(k), g.q[k], reinterpret_cast<Q*>(dst));
       else
         dequantize_f32(n, reinterpret_cast<const Q*>(tensor(k)), g.q[k], reinterpret_cast<float*>(dst));
@@ -106,23 +135,30 @@ struct executor {
   template <std::size_t I>
   void compute() const noexcept {
     using L = typename G::template layer_t<I>;
+    const bool qi = q_at<I>();
     if constexpr (I == 0) {
       using S = typename G::input_shape;
       constexpr std::size_t per = S::size;
       if constexpr (node_quantized<M>(0)) {
-        // The caller's float input, quantized (and transposed to channels-last) into node 0's buffer.
-        float* tmp = reinterpret_cast<float*>(arena + plan.scratch_offset[0]);
-        for (std::size_t b = 0; b < batch; ++b) {
-          const float* src = in + b * per;
-          if constexpr (G::input_layer::layout == Layout::nchw) {
-            kernels::ref::nchw_to_nhwc_f32(S::dims[0], S::dims[1], S::dims[2], src, tmp);
-            src = tmp;
+        if (qi) {
+          // The caller's float input, quantized (and transposed to channels-last) into node 0's buffer.
+          float* tmp = reinterpret_cast<float*>(arena + plan.scratch_offset[0]);
+          for (std::size_t b = 0; b < batch; ++b) {
+            const float* src = in + b * per;
+            if constexpr (G::input_layer::layout == Layout::nchw) {
+              kernels::ref::nchw_to_nhwc_f32(S::dims[0], S::dims[1], S::dims[2], src, tmp);
+              src = tmp;
+            }
+            quantize_f32(per, src, g.q[0], reinterpret_cast<Q*>(tensor(0)) + b * per);
           }
-          quantize_f32(per, src, g.q[0], reinterpret_cast<Q*>(tensor(0)) + b * per);
+          return;
         }
-      } else if constexpr (G::input_layer::layout == Layout::nchw) {
+      }
+      if constexpr (G::input_layer::layout == Layout::nchw) {
         for (std::size_t b = 0; b < batch; ++b)
           kernels::ref::nchw_to_nhwc_f32(S::dims[0], S::dims[1], S::dims[2], in + b * per, ftensor(0) + b * per);
+      } else if constexpr (is_dynamic_v<M>) {
+        if (plan.kind[0] == storage_kind::arena) std::memcpy(tensor(0), in, batch * per * sizeof(float));
       }
     } else {
       constexpr auto ins = G::template inputs_v<I>;
@@ -135,34 +171,40 @@ struct executor {
           (
               [&] {
                 constexpr std::size_t k = ins[K];
-                if constexpr (node_quantized<M>(k) == node_quantized<M>(I)) {
+                if (q_at<k>() == qi) {
                   inputs[K] = tensor(k);
                 } else {
                   constexpr std::size_t n = G::template shape_t<k>::size;
                   inputs[K] = scratch;
-                  convert<I>(k, batch * n, scratch);
-                  scratch += batch * n * (node_quantized<M>(I) ? sizeof(Q) : sizeof(float));
+                  convert(k, qi, batch * n, scratch);
+                  scratch += batch * n * (qi ? sizeof(Q) : sizeof(float));
                 }
               }(),
               ...);
         }(std::make_index_sequence<ins.size()>{});
         if constexpr (is_alias_v<L> || plan.fused[I]) {
           // Same values, other precision: the conversion above was the work.
-          std::memcpy(tensor(I), inputs[0], batch * G::template shape_t<I>::size * (node_quantized<M>(I) ? sizeof(Q) : sizeof(float)));
-        } else if constexpr (node_quantized<M>(I)) {
-          eval_quantized_node<M, I>(g, *this, inputs, tensor(I));
+          std::memcpy(tensor(I), inputs[0], batch * G::template shape_t<I>::size * (qi ? sizeof(Q) : sizeof(float)));
         } else {
-          constexpr std::size_t clamp_node = plan.fused_clamp[I];
-          node_io<G, I> io{};
-          for (std::size_t k = 0; k < ins.size(); ++k) io.in[k] = reinterpret_cast<float*>(inputs[k]);
-          io.out = ftensor(I);
-          io.batch = batch;
-          if constexpr (clamp_node < N) {
-            using C = typename G::template layer_t<clamp_node>;
-            io.lo = C::lo;
-            io.hi = C::hi;
+          if constexpr (node_quantized<M>(I)) {
+            if (qi) {
+              eval_quantized_node<M, I>(g, *this, inputs, tensor(I));
+              return;
+            }
           }
-          eval_f32<G, I>(g, io);
+          if constexpr (node_maybe_float<M>(I)) {
+            constexpr std::size_t clamp_node = plan.fused_clamp[I];
+            node_io<G, I> io{};
+            for (std::size_t k = 0; k < ins.size(); ++k) io.in[k] = reinterpret_cast<float*>(inputs[k]);
+            io.out = ftensor(I);
+            io.batch = batch;
+            if constexpr (clamp_node < N) {
+              using C = typename G::template layer_t<clamp_node>;
+              io.lo = C::lo;
+              io.hi = C::hi;
+            }
+            eval_f32<G, I>(g, io);
+          }
         }
       }
     }
@@ -171,12 +213,21 @@ struct executor {
   template <std::size_t... I>
   void all(std::index_sequence<I...>) const noexcept {
     (step<I>(), ...);
+    constexpr std::size_t n = G::output_shape::size;
+    [[maybe_unused]] const bool q_last = q_at<N - 1>();
     if constexpr (plan.copy_out) {
-      constexpr std::size_t n = G::output_shape::size;
       if constexpr (node_quantized<M>(N - 1)) {
-        dequantize_f32(batch * n, reinterpret_cast<const Q*>(tensor(N - 1)), g.q[N - 1], out);
-      } else {
-        std::memcpy(out, tensor(N - 1), batch * n * sizeof(float));
+        if (q_last) {
+          dequantize_f32(batch * n, reinterpret_cast<const Q*>(tensor(N - 1)), g.q[N - 1], out);
+          return;
+        }
+      }
+      std::memcpy(out, tensor(N - 1), batch * n * sizeof(float));
+    } else if constexpr (is_dynamic_v<M> && node_quantized<M>(N - 1)) {
+      if (q_last) {  // int8 values at the front of the caller's float buffer: widen in place, last first
+        const Q* src = reinterpret_cast<const Q*>(out);
+        for (std::size_t i = batch * n; i-- > 0;)
+          out[i] = static_cast<float>(std::int32_t{src[i]} - g.q[N - 1].zero_point) * g.q[N - 1].scale;
       }
     }
   }

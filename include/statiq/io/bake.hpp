@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "statiq/exec/quantized.hpp"
 #include "statiq/io/type_name.hpp"
@@ -41,13 +42,14 @@ inline void put_float(std::ostream& o, float v) {
   }
 }
 
-template <class T, std::size_t N, class Put>
-void put_array(std::ostream& o, const char* indent, const std::array<T, N>& a, Put put, std::size_t per_line = 16) {
+template <class Range, class Put>
+void put_array(std::ostream& o, const char* indent, const Range& a, Put put, std::size_t per_line = 16) {
   o << "{{";
-  for (std::size_t i = 0; i < N; ++i) {
+  const std::size_t n = std::size(a);
+  for (std::size_t i = 0; i < n; ++i) {
     if (i % per_line == 0) o << '\n' << indent;
     put(o, a[i]);
-    o << (i + 1 < N ? ", " : "");
+    o << (i + 1 < n ? ", " : "");
   }
   o << "}}";
 }
@@ -59,25 +61,49 @@ inline void put_multiplier(std::ostream& o, const kernels::ref::requant_multipli
 }  // namespace detail
 
 // Writes `path` atomically (a temporary beside it, then a rename): on failure nothing is left behind and
-// a bake_error names the file and the reason.
+// a bake_error names the file and the reason. A model whose precision was chosen at run time
+// (dynamic_mask, e.g. from accuracy_aware) is written with that choice fixed in its type; only the data the
+// chosen precision uses is written (no float weights for int8 nodes).
 template <class G, class T, class Mask>
 void bake(const Quantized<G, T, Mask>& m, const std::filesystem::path& path, const std::string& name) {
   using Q = Quantized<G, T, Mask>;
+  constexpr std::size_t N = G::num_nodes;
   for (char c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
       throw bake_error("statiq::io::bake: '" + name + "' is not a C++ namespace name");
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
     throw bake_error("statiq::io::bake: '" + name + "' is not a C++ namespace name");
 
+  // The baked model's mask and layout, and its data gathered node by node from this model's layout.
+  const std::array<bool, N> mask = Q::dynamic ? m.enabled : Q::quantized;
+  const auto to = statiq::detail::layout_for<G>(mask, false);
+  const auto& from = Q::offsets;
+  std::vector<std::uint8_t> bytes(to.n_bytes);
+  std::vector<std::int32_t> ints(to.n_ints);
+  std::vector<kernels::ref::requant_multiplier> mults(to.n_mults);
+  std::vector<kernels::qadd_params> adds(to.n_adds);
+  std::vector<float> floats(to.n_floats);
+  for (std::size_t i = 0; i < N; ++i) {
+    std::copy_n(m.bytes.begin() + static_cast<std::ptrdiff_t>(from.bytes[i]), to.n_bytes_of[i], bytes.begin() + static_cast<std::ptrdiff_t>(to.bytes[i]));
+    std::copy_n(m.ints.begin() + static_cast<std::ptrdiff_t>(from.ints[i]), to.n_ints_of[i], ints.begin() + static_cast<std::ptrdiff_t>(to.ints[i]));
+    std::copy_n(m.mults.begin() + static_cast<std::ptrdiff_t>(from.mults[i]), to.n_mults_of[i], mults.begin() + static_cast<std::ptrdiff_t>(to.mults[i]));
+    std::copy_n(m.adds.begin() + static_cast<std::ptrdiff_t>(from.adds[i]), to.n_adds_of[i], adds.begin() + static_cast<std::ptrdiff_t>(to.adds[i]));
+    std::copy_n(m.floats.begin() + static_cast<std::ptrdiff_t>(from.floats[i]), to.n_floats_of[i], floats.begin() + static_cast<std::ptrdiff_t>(to.floats[i]));
+  }
+  std::string mask_type = "std::integer_sequence<bool";
+  for (bool b : mask) mask_type += b ? ", true" : ", false";
+  mask_type += ">";
+  const std::size_t data_bytes = bytes.size() + 4 * ints.size() + sizeof(kernels::ref::requant_multiplier) * mults.size() +
+                                 sizeof(kernels::qadd_params) * adds.size() + 4 * floats.size() + N * (sizeof(tensor_quant) + 8);
+
   std::ostringstream o;
   o << "// " << name << ": a quantized statiq model baked by statiq::io::bake. Do not edit.\n"
     << "// " << (std::is_same_v<T, std::uint8_t> ? "u8 asymmetric" : "s8 symmetric") << " activations, "
-    << "s8 per-channel weights pre-packed; " << Q::weight_bytes << " bytes of model data, arena "
-    << plan_v<Q>.arena_bytes << " bytes.\n"
+    << "s8 per-channel weights pre-packed; " << data_bytes << " bytes of model data.\n"
     << "#pragma once\n\n#include <array>\n#include <cstdint>\n#include <limits>\n#include <ratio>\n#include <utility>\n\n"
     << "#include <statiq/statiq.hpp>\n\nnamespace " << name << " {\n\n"
     << "using graph = " << type_name<G>() << ";\n"
-    << "using model_type = statiq::Quantized<graph, " << type_name<T>() << ", " << type_name<Mask>() << ">;\n\n"
+    << "using model_type = statiq::Quantized<graph, " << type_name<T>() << ", " << mask_type << ">;\n\n"
     << "inline constexpr model_type model{\n";
   const char* in = "    ";
   o << "  // q: scale and zero point of every node's output\n  ";
@@ -91,13 +117,13 @@ void bake(const Quantized<G, T, Mask>& m, const std::filesystem::path& path, con
   o << ",\n  ";
   detail::put_array(o, in, m.hi, [](std::ostream& s, std::int32_t v) { s << v; });
   o << ",\n  // bytes: packed int8 weights (GEMM blobs with folded biases and multipliers; depthwise weights)\n  ";
-  detail::put_array(o, in, m.bytes, [](std::ostream& s, std::uint8_t v) { s << static_cast<unsigned>(v); }, 32);
+  detail::put_array(o, in, bytes, [](std::ostream& s, std::uint8_t v) { s << static_cast<unsigned>(v); }, 32);
   o << ",\n  // ints: depthwise biases\n  ";
-  detail::put_array(o, in, m.ints, [](std::ostream& s, std::int32_t v) { s << v; });
+  detail::put_array(o, in, ints, [](std::ostream& s, std::int32_t v) { s << v; });
   o << ",\n  // mults: depthwise requantization multipliers {Q31 mantissa, right shift}\n  ";
-  detail::put_array(o, in, m.mults, detail::put_multiplier, 6);
+  detail::put_array(o, in, mults, detail::put_multiplier, 6);
   o << ",\n  // adds: quantized Add parameters\n  ";
-  detail::put_array(o, in, m.adds, [](std::ostream& s, const kernels::qadd_params& p) {
+  detail::put_array(o, in, adds, [](std::ostream& s, const kernels::qadd_params& p) {
     s << '{' << p.a_zero_point << ", " << p.b_zero_point << ", " << p.y_zero_point << ", ";
     detail::put_multiplier(s, p.a_multiplier);
     s << ", ";
@@ -107,7 +133,7 @@ void bake(const Quantized<G, T, Mask>& m, const std::filesystem::path& path, con
     s << ", " << p.lo << ", " << p.hi << '}';
   }, 1);
   o << ",\n  // floats: parameters of the nodes kept in float\n  ";
-  detail::put_array(o, in, m.floats, [](std::ostream& s, float v) { detail::put_float(s, v); }, 8);
+  detail::put_array(o, in, floats, [](std::ostream& s, float v) { detail::put_float(s, v); }, 8);
   o << "};\n\n}  // namespace " << name << "\n";
 
   const std::filesystem::path tmp = path.string() + ".tmp";

@@ -4,6 +4,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace statiq::io {
 
@@ -37,6 +39,14 @@ std::string type_name() {
     for (std::size_t k = s.find(from); k != std::string::npos; k = s.find(from, k + to.size())) s.replace(k, from.size(), to);
   }
   return s;
+}
+
+// The type of every node's layer of graph G, in node order (for reports).
+template <class G>
+std::vector<std::string> layer_names() {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return std::vector<std::string>{type_name<typename G::template layer_t<I>>()...};
+  }(std::make_index_sequence<G::num_nodes>{});
 }
 
 }  // namespace statiq::io

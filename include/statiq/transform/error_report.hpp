@@ -27,13 +27,6 @@ struct layer_error {
   double max_abs_value = 0;   // max |f|, for scale
 };
 
-namespace detail {
-template <class G, std::size_t... I>
-std::vector<std::string> layer_names(std::index_sequence<I...>) {
-  return {io::type_name<typename G::template layer_t<I>>()...};
-}
-}  // namespace detail
-
 // Runs `float_model` and `quantized` over `samples` (per-sample size = the model's input size, in its input
 // layout) and reports every node but those whose output is a fused clamp's input (their quantized output
 // already carries the clamp: the clamp node reports the pair). Worst SQNR first.
@@ -77,7 +70,7 @@ std::vector<layer_error> layer_error_report(const F& float_model, const Q& quant
     };
     run_observed(quantized, chunk, out_chunk, *q_arena, observer{compare});
   }
-  const auto names = detail::layer_names<G>(std::make_index_sequence<N>{});
+  const auto names = io::layer_names<G>();
   std::vector<layer_error> r;
   for (std::size_t i = 0; i < N; ++i) {
     if (fused[i] < N) continue;

@@ -36,7 +36,8 @@ struct quantize_options {
   saturation_fix weights_7bit = saturation_fix::off;
 };
 
-// Node indices kept in float (POT's ignored scope).
+// Node indices kept in float (POT's ignored scope). Passing `dynamic_mask` instead makes a model whose
+// precision per node is chosen at run time (Quantized<G, T, dynamic_mask>::set_float_nodes).
 template <std::size_t... Nodes>
 struct ignore {
   static constexpr std::array<std::size_t, sizeof...(Nodes)> nodes{Nodes...};
@@ -44,56 +45,22 @@ struct ignore {
 
 namespace detail {
 
-template <class L>
-inline constexpr bool has_int8_kernel_v = is_conv_v<L> || is_dense_v<L> || std::is_same_v<L, Add> ||
-                                          is_max_pool_v<L> || is_avg_pool_v<L> || std::is_same_v<L, GlobalAvgPool> ||
-                                          std::is_same_v<L, Concat> || is_clamp_v<L> || is_alias_v<L> ||
-                                          is_input_v<L>;
-// Layers whose output is quantized exactly like their input (same scale and zero point).
-template <class L>
-inline constexpr bool keeps_input_quant_v = is_alias_v<L> || is_max_pool_v<L> || is_avg_pool_v<L> ||
-                                            std::is_same_v<L, GlobalAvgPool> || is_clamp_v<L>;
-
 template <class G, class Ignore>
 struct mask_of {
   static constexpr std::size_t N = G::num_nodes;
-  template <std::size_t... I>
-  static constexpr std::array<bool, N> compute(std::index_sequence<I...>) {
-    constexpr std::array<bool, N> kernel{has_int8_kernel_v<typename G::template layer_t<I>>...};
-    constexpr std::array<bool, N> follows{(keeps_input_quant_v<typename G::template layer_t<I>> ||
-                                           std::is_same_v<typename G::template layer_t<I>, Concat>)...};
-    std::array<bool, N> ignored{};
+  static constexpr auto value = [] {
+    std::array<bool, N> keep{};
     for (auto n : Ignore::nodes)
-      if (n < N) ignored[n] = true;
-    std::array<bool, N> q{};
-    q[0] = !ignored[0];
-    for (int pass = 0; pass < 2; ++pass) {
-      (
-          [&] {
-            if constexpr (I > 0) {
-              bool v = kernel[I] && !ignored[I];
-              if (v && follows[I])
-                for (auto k : G::template inputs_v<I>) v = v && q[k];
-              q[I] = v;
-            }
-          }(),
-          ...);
-      bool any_reader = false;  // the input is quantized only when something quantized reads it
-      ((any_reader = any_reader || (I > 0 && q[I] && reads_node<G, I>(0))), ...);
-      q[0] = !ignored[0] && any_reader;
-    }
-    return q;
-  }
-  template <class G2, std::size_t I>
-  static constexpr bool reads_node(std::size_t k) {
-    for (auto j : G2::template inputs_v<I>)
-      if (j == k) return true;
-    return false;
-  }
-  static constexpr auto value = compute(std::make_index_sequence<N>{});
+      if (n < N) keep[n] = true;
+    return derive_mask<G>(keep);
+  }();
   template <std::size_t... I>
   static auto seq(std::index_sequence<I...>) -> std::integer_sequence<bool, value[I]...>;
   using type = decltype(seq(std::make_index_sequence<N>{}));
+};
+template <class G>
+struct mask_of<G, dynamic_mask> {
+  using type = dynamic_mask;
 };
 
 constexpr std::int64_t round_half_away(double x) {
@@ -194,15 +161,15 @@ constexpr auto quantize_with_ranges(const M& model, std::span<const value_range>
         [&] {
           using L = typename G::template layer_t<I>;
           constexpr auto ins = G::template inputs_v<I>;
-          if (!R::quantized[I]) {  // float node: copy its parameters
+          if (!R::quantized[I] || R::dynamic) {  // float parameters: float nodes, and every node of a dynamic model
             std::size_t off = R::offsets.floats[I];
             for (std::size_t p = 0; p < L::num_params; ++p) {
               const std::size_t pi = G::first_param[I] + p;
               for (std::size_t k = 0; k < G::param_sizes[pi]; ++k) r.floats[off + k] = model.param(pi)[k];
               off += G::param_sizes[pi];
             }
-            return;
           }
+          if (!R::quantized[I]) return;
           // Output clamp: a fused Relu/Clip's bounds, or the clamp layer's own.
           if constexpr (is_clamp_v<L>) {
             r.lo[I] = detail::quantize_value<T>(L::lo, r.q[I]);
