@@ -11,6 +11,7 @@
 #include <statiq/statiq.hpp>
 #include <statiq/io/bake.hpp>
 #include <statiq/transform/accuracy_aware.hpp>
+#include <statiq/transform/bias_correction.hpp>
 #include <statiq/transform/error_report.hpp>
 #include <statiq/transform/quantize.hpp>
 #include <vector>
@@ -221,4 +222,41 @@ TEST_CASE("bake writes the chosen precision into the type and leaves nothing beh
   CHECK_THROWS_AS(io::bake(qd, dir / "y.hpp", "not a name"), io::bake_error);
   CHECK(!std::filesystem::exists(dir / "y.hpp"));
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+// Sum over output channels of (mean over the data of float - int8)^2: the systematic shift bias correction removes.
+template <class F, class Q>
+double squared_mean_shift(const F& f, const Q& q, std::span<const float> input) {
+  closeness_to_float<F> m(f, input);
+  const auto yq = m.outputs(q);
+  constexpr std::size_t c = graph_of_t<F>::output_shape::size;
+  std::vector<double> mean(c);
+  for (std::size_t i = 0; i < yq.size(); ++i) mean[i % c] += m.reference[i] - yq[i];
+  double s = 0;
+  for (double v : mean) s += (v * c / static_cast<double>(yq.size())) * (v * c / static_cast<double>(yq.size()));
+  return s;
+}
+}  // namespace
+
+TEST_CASE("fast and full bias correction shrink the systematic output shift of per-tensor weights") {
+  namespace c = tr::residual_cnn;
+  constexpr residual f{c::p0, c::p1, c::p2, c::p3, c::p4, c::p5, c::p6, c::p7, c::p8, c::p9, c::p10, c::p11};
+  auto ranges = observe_ranges(f, c::input);
+  unify_concat_ranges<residual>(ranges);
+  quantize_options coarse;
+  coarse.per_channel = false;  // one weight scale per layer: larger, biased weight errors
+  coarse.weights_7bit = saturation_fix::on;
+  const auto plain_q = quantize_with_ranges<std::int8_t>(f, ranges, coarse);
+  const auto fast = fast_bias_correction<std::int8_t>(f, ranges, c::input, coarse);
+  const auto full = bias_correction<std::int8_t>(f, ranges, c::input, coarse);
+  const double before = squared_mean_shift(f, plain_q, c::input);
+  const double after_fast = squared_mean_shift(f, quantize_with_ranges<std::int8_t>(fast, ranges, coarse), c::input);
+  const double after_full = squared_mean_shift(f, quantize_with_ranges<std::int8_t>(full, ranges, coarse), c::input);
+  MESSAGE("squared mean output shift: " << before << " -> fast " << after_fast << ", full " << after_full);
+  CHECK(after_fast < before);
+  CHECK(after_full < before);
+  // Only biases move.
+  CHECK(fast.param(0)[5] == f.param(0)[5]);
+  CHECK(fast.param(1)[0] != f.param(1)[0]);
 }
