@@ -12,6 +12,7 @@
 #include <statiq/io/bake.hpp>
 #include <statiq/transform/accuracy_aware.hpp>
 #include <statiq/transform/bias_correction.hpp>
+#include <statiq/transform/channel_alignment.hpp>
 #include <statiq/transform/error_report.hpp>
 #include <statiq/transform/quantize.hpp>
 #include <vector>
@@ -259,4 +260,37 @@ TEST_CASE("fast and full bias correction shrink the systematic output shift of p
   // Only biases move.
   CHECK(fast.param(0)[5] == f.param(0)[5]);
   CHECK(fast.param(1)[0] != f.param(1)[0]);
+}
+
+TEST_CASE("cross-layer range equalization keeps the float function and rescues per-tensor weights") {
+  namespace c = tr::residual_cnn;
+  using chain = Graph<Input<Shape<8, 8, 3>>, Conv2d<8, Kernel<3>, Pads<1>>, Relu, MaxPool<Kernel<2>, Stride<2>>,
+                      Conv2d<8, Kernel<3>, Pads<1>>, Relu, GlobalAvgPool, Flatten, Dense<10>>;
+  // Weights from the residual CNN's conv_a, conv_r1 and dense; channel 0 of the first conv made 30x larger
+  // and the second conv's input channel 0 30x smaller: the same function, badly balanced ranges.
+  std::vector<float> w1(c::p0, c::p0 + 216), b1(c::p1, c::p1 + 8), w2(c::p2, c::p2 + 576), b2(c::p3, c::p3 + 8);
+  for (int k = 0; k < 27; ++k) w1[k] *= 30.0f;
+  b1[0] *= 30.0f;
+  for (int i = 0; i < 576; i += 8) w2[i] /= 30.0f;
+  const chain f{std::span<const float, 216>(w1.data(), 216), std::span<const float, 8>(b1.data(), 8),
+                std::span<const float, 576>(w2.data(), 576), std::span<const float, 8>(b2.data(), 8),
+                std::span<const float, 80>(c::p10, 80), std::span<const float, 10>(c::p11, 10)};
+  const auto eq = equalize_cross_layer_ranges(f);
+  closeness_to_float<chain> same(f, c::input);
+  CHECK(-same(eq) <= 1e-5 * 2);  // the float function is unchanged up to rounding
+  // Per output channel ranges of the first conv now match the second's per input channel ranges.
+  for (int ch = 0; ch < 8; ++ch) {
+    float r1 = 0, r2 = 0;
+    for (int k = 0; k < 27; ++k) r1 = std::max(r1, std::fabs(eq.param(0)[ch * 27 + k]));
+    for (int i = ch; i < 576; i += 8) r2 = std::max(r2, std::fabs(eq.param(2)[i]));
+    CHECK(r1 == doctest::Approx(r2).epsilon(1e-2));  // chains converge over sweeps
+  }
+  quantize_options per_tensor;
+  per_tensor.per_channel = false;
+  const auto r_plain = observe_ranges(f, c::input);
+  const auto r_eq = observe_ranges(eq, c::input);
+  const double err_plain = -same(quantize_with_ranges<std::uint8_t>(f, r_plain, per_tensor));
+  const double err_eq = -same(quantize_with_ranges<std::uint8_t>(eq, r_eq, per_tensor));
+  MESSAGE("per-tensor int8 max output error: unbalanced " << err_plain << ", equalized " << err_eq);
+  CHECK(err_eq < err_plain / 2);
 }

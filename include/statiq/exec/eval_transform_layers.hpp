@@ -9,7 +9,6 @@
 #include "statiq/graph/identity.hpp"
 #include "statiq/graph/preprocess.hpp"
 #include "statiq/graph/value_padded.hpp"
-#include "statiq/kernels/ref/conv2d.hpp"
 
 namespace statiq::detail {
 
@@ -32,22 +31,25 @@ void eval_node(layer_tag<Preprocess<Reverse>>, const M& g, const node_io<G, I>& 
   }
 }
 
-// The zero-padded convolution, plus, for each output pixel whose window reaches into the padding, the sum of
-// the weights of the padded taps times the pad value; then the fused clamp. Only border pixels pay for it.
+// The zero-padded convolution (the Conv2d's own evaluation: weights and bias are its first two parameters), plus,
+// for each output pixel whose window reaches into the padding, the weights of the padded taps times the pad
+// value; then the fused clamp. Only border pixels pay for the correction.
 template <class G, std::size_t I, class Conv, class M>
 void eval_node(layer_tag<ValuePadded<Conv>>, const M& g, const node_io<G, I>& io) noexcept {
   using In = typename G::template shape_t<G::template inputs_v<I>[0]>;
   using Out = typename G::template shape_t<I>;
   constexpr auto d = conv_dims<In, Out, Conv>();
   constexpr float inf = std::numeric_limits<float>::infinity();
+  node_io<G, I> unclamped = io;
+  unclamped.lo = -inf;
+  unclamped.hi = inf;
+  eval_node<G, I>(layer_tag<Conv>{}, g, unclamped);
   const float* w = g.param(G::first_param[I]);
-  const float* b = g.param(G::first_param[I] + 1);
   const float* pad = g.param(G::first_param[I] + 2);
-  const int cin_g = d.in_c / d.groups;
-  const int cout_g = d.out_c / d.groups;
+  constexpr int cin_g = d.in_c / d.groups;
+  constexpr int cout_g = d.out_c / d.groups;
   for (std::size_t s = 0; s < io.batch; ++s) {
     float* y = io.out + s * Out::size;
-    kernels::ref::conv2d_f32(d, io.in[0] + s * In::size, w, b, y, -inf, inf);
     for (int oh = 0; oh < d.out_h; ++oh) {
       const int ih0 = oh * d.stride_h - d.pad_top;
       const bool row_border = ih0 < 0 || ih0 + (d.k_h - 1) * d.dil_h >= d.in_h;
