@@ -294,3 +294,35 @@ TEST_CASE("cross-layer range equalization keeps the float function and rescues p
   MESSAGE("per-tensor int8 max output error: unbalanced " << err_plain << ", equalized " << err_eq);
   CHECK(err_eq < err_plain / 2);
 }
+
+TEST_CASE("quantize is a pipeline step: fold_batch_norm | quantize equals the two calls") {
+  namespace c = tr::plain_cnn;
+  constexpr plain f{c::p0, c::p1, c::p2, c::p3, c::p4, c::p5, c::p6, c::p7, c::p8, c::p9};
+  const auto folded = fold_batch_norm(f);
+  const auto ranges = observe_ranges(folded, c::input);
+  const auto piped = f | (fold_batch_norm | quantize(ranges));
+  const auto called = quantize_with_ranges<std::uint8_t>(folded, ranges);
+  static_assert(std::is_same_v<decltype(piped), decltype(called)>);
+  // With the BatchNorm folded, every node of the plain CNN runs in int8.
+  static_assert(std::all_of(decltype(piped)::quantized.begin(), decltype(piped)::quantized.end(), [](bool b) { return b; }));
+  CHECK(piped.bytes == called.bytes);
+  CHECK(piped.q[9].scale == called.q[9].scale);
+}
+
+namespace {
+// The compiler quantizes: a constexpr float model and constexpr ranges give a constexpr INT8 model.
+constexpr std::array<value_range, 10> fixed_ranges{{{-3, 3}, {-4, 4}, {0, 4}, {0, 4}, {-6, 6}, {-3, 3}, {0, 3}, {0, 2},
+                                                    {0, 2}, {-5, 5}}};
+constexpr plain constexpr_plain{tr::plain_cnn::p0, tr::plain_cnn::p1, tr::plain_cnn::p2, tr::plain_cnn::p3,
+                                tr::plain_cnn::p4, tr::plain_cnn::p5, tr::plain_cnn::p6, tr::plain_cnn::p7,
+                                tr::plain_cnn::p8, tr::plain_cnn::p9};
+constexpr auto compile_time_q = quantize_with_ranges<std::uint8_t>(constexpr_plain, fixed_ranges);
+static_assert(compile_time_q.q[1].scale > 0.0f && compile_time_q.bytes.size() > 0);
+static_assert(kernels::detail::load_u32(compile_time_q.bytes.data()) == kernels::gemm_packed_magic);
+}  // namespace
+
+TEST_CASE("quantization in constexpr gives the same bytes as at run time") {
+  const auto run_time_q = quantize_with_ranges<std::uint8_t>(constexpr_plain, fixed_ranges);
+  CHECK(run_time_q.bytes == compile_time_q.bytes);
+  CHECK(run_time_q.floats == compile_time_q.floats);
+}

@@ -59,7 +59,8 @@ auto accuracy_aware(const F& float_model, std::span<const value_range> ranges, M
   using G = graph_of_t<F>;
   constexpr std::size_t N = G::num_nodes;
   using QD = Quantized<G, T, dynamic_mask>;
-  accuracy_aware_result<QD> r{quantize_with_ranges<T, dynamic_mask>(float_model, ranges, opt.quantization)};
+  accuracy_aware_result<QD> r{};
+  r.model = quantize_with_ranges<T, dynamic_mask>(float_model, ranges, opt.quantization);
   const auto names = io::layer_names<G>();
   r.float_metric = metric(float_model);
   r.int8_metric = r.final_metric = metric(r.model);

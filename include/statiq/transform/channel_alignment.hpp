@@ -35,6 +35,16 @@ constexpr eq_kind equalization_kind() {
   }
 }
 
+template <class G, std::size_t I>
+constexpr bool takes_input_scale_v() {
+  using L = typename G::template layer_t<I>;
+  if constexpr (is_conv_v<L>) {
+    return L::groups == 1;
+  } else {
+    return is_dense_v<L>;
+  }
+}
+
 template <class G>
 struct equalization_pairs {
   static constexpr std::size_t N = G::num_nodes;
@@ -47,14 +57,7 @@ struct equalization_pairs {
   static constexpr auto reads = read_matrix<G>(std::make_index_sequence<N>{});
   // Weighted layers that may take a scale on their input channels: groups == 1.
   static constexpr auto takes_input_scale = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<bool, N>{[] {
-      using L = typename G::template layer_t<I>;
-      if constexpr (is_conv_v<L>) {
-        return L::groups == 1;
-      } else {
-        return is_dense_v<L>;
-      }
-    }()...};
+    return std::array<bool, N>{takes_input_scale_v<G, I>()...};
   }(std::make_index_sequence<N>{});
   static constexpr std::size_t only_reader(std::size_t k) {
     std::size_t reader = N, n = 0;

@@ -16,6 +16,7 @@
 #include "statiq/core/dtype.hpp"
 #include "statiq/exec/plan.hpp"
 #include "statiq/exec/quantized.hpp"
+#include "statiq/transform/pipeline.hpp"
 
 namespace statiq {
 
@@ -61,6 +62,26 @@ struct mask_of {
 template <class G>
 struct mask_of<G, dynamic_mask> {
   using type = dynamic_mask;
+};
+
+// A zero-initialised heap buffer usable in constexpr evaluation (transient allocation, C++20); std::vector's
+// libstdc++ fill does not evaluate in clang 14's constant evaluator.
+template <class T>
+class const_buffer {
+ public:
+  constexpr explicit const_buffer(std::size_t n) : data_(new T[n]{}), size_(n) {}
+  constexpr ~const_buffer() { delete[] data_; }
+  const_buffer(const const_buffer&) = delete;
+  const_buffer& operator=(const const_buffer&) = delete;
+  constexpr T* data() { return data_; }
+  constexpr T& operator[](std::size_t i) { return data_[i]; }
+  constexpr std::size_t size() const { return size_; }
+  constexpr T* begin() { return data_; }
+  constexpr T* end() { return data_ + size_; }
+
+ private:
+  T* data_;
+  std::size_t size_;
 };
 
 constexpr std::int64_t round_half_away(double x) {
@@ -187,8 +208,8 @@ constexpr auto quantize_with_ranges(const M& model, std::span<const value_range>
             const float* w = model.param(G::first_param[I]);
             const float* b = model.param(G::first_param[I] + 1);
             const tensor_quant xq = r.q[ins[0]];
-            std::vector<std::int8_t> wq(n_out * per);  // transient: constexpr allocation is fine in C++20
-            std::vector<double> sw(n_out);
+            detail::const_buffer<std::int8_t> wq(n_out * per);  // transient: constexpr allocation (C++20)
+            detail::const_buffer<double> sw(n_out);
             if (opt.per_channel) {
               for (std::size_t c = 0; c < n_out; ++c) sw[c] = detail::quantize_weights(w + c * per, per, qw, wq.data() + c * per);
             } else {
@@ -213,8 +234,8 @@ constexpr auto quantize_with_ranges(const M& model, std::span<const value_range>
               }
               if (report) ++report->widened_outputs;
             }
-            std::vector<std::int32_t> bq(n_out);
-            std::vector<kernels::ref::requant_multiplier> mult(n_out);
+            detail::const_buffer<std::int32_t> bq(n_out);
+            detail::const_buffer<kernels::ref::requant_multiplier> mult(n_out);
             for (std::size_t c = 0; c < n_out; ++c) {
               bq[c] = detail::quantize_bias(b[c], static_cast<double>(xq.scale) * sw[c]);
               mult[c] = kernels::ref::quantize_multiplier(static_cast<double>(xq.scale) * sw[c] / r.q[I].scale);
@@ -263,6 +284,26 @@ constexpr void unify_concat_ranges(std::span<value_range> ranges) {
         }(),
         ...);
   }(std::make_index_sequence<G::num_nodes>{});
+}
+
+// quantize<T, Ignore>(ranges, options): the pipeline step (`model | quantize(ranges)`); the ranges are
+// borrowed, so they must outlive the call that applies the step.
+template <quantized_element T, class Ignore>
+struct quantize_t : transform_closure<quantize_t<T, Ignore>> {
+  std::span<const value_range> ranges;
+  quantize_options options{};
+  template <model_type M>
+  constexpr auto operator()(const M& m) const {
+    return quantize_with_ranges<T, Ignore>(m, ranges, options);
+  }
+};
+
+template <quantized_element T = std::uint8_t, class Ignore = ignore<>>
+constexpr quantize_t<T, Ignore> quantize(std::span<const value_range> ranges, quantize_options options = {}) {
+  quantize_t<T, Ignore> q{};
+  q.ranges = ranges;
+  q.options = options;
+  return q;
 }
 
 }  // namespace statiq
