@@ -32,7 +32,7 @@ constexpr std::array<bool, G::num_nodes> weighted_nodes(std::index_sequence<I...
 // The float model with every Conv2d/Dense weight replaced by its quantized-then-dequantized value.
 template <class G>
 void fake_quantize_weights(Owned<G>& m, const quantize_options& opt) {
-  const std::int32_t qw = opt.weights_7bit == saturation_fix::on ? 63 : 127;
+  const std::int32_t qw = uses_7bit_weights(opt.weights_7bit) ? 63 : 127;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (
         [&] {
