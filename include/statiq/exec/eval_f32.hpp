@@ -37,15 +37,13 @@ struct node_io {
 template <class L>
 struct layer_tag {};
 
-template <class In, class Out, class L>
-constexpr kernels::conv2d_dims conv_dims() {
-  kernels::conv2d_dims d{};
+// The sliding-window geometry conv2d_dims and pool2d_dims share, from the shapes and a layer's attributes.
+template <class In, class Out, class L, class D>
+constexpr void fill_window(D& d) {
   d.in_h = static_cast<int>(In::dims[0]);
   d.in_w = static_cast<int>(In::dims[1]);
-  d.in_c = static_cast<int>(In::dims[2]);
   d.out_h = static_cast<int>(Out::dims[0]);
   d.out_w = static_cast<int>(Out::dims[1]);
-  d.out_c = static_cast<int>(Out::dims[2]);
   d.k_h = static_cast<int>(L::kernel::h);
   d.k_w = static_cast<int>(L::kernel::w);
   d.stride_h = static_cast<int>(L::stride::h);
@@ -56,6 +54,14 @@ constexpr kernels::conv2d_dims conv_dims() {
   d.pad_right = static_cast<int>(L::pads::right);
   d.dil_h = static_cast<int>(L::dilation::h);
   d.dil_w = static_cast<int>(L::dilation::w);
+}
+
+template <class In, class Out, class L>
+constexpr kernels::conv2d_dims conv_dims() {
+  kernels::conv2d_dims d{};
+  fill_window<In, Out, L>(d);
+  d.in_c = static_cast<int>(In::dims[2]);
+  d.out_c = static_cast<int>(Out::dims[2]);
   d.groups = static_cast<int>(L::groups);
   return d;
 }
@@ -63,21 +69,8 @@ constexpr kernels::conv2d_dims conv_dims() {
 template <class In, class Out, class L>
 constexpr kernels::pool2d_dims pool_dims() {
   kernels::pool2d_dims d{};
-  d.in_h = static_cast<int>(In::dims[0]);
-  d.in_w = static_cast<int>(In::dims[1]);
+  fill_window<In, Out, L>(d);
   d.channels = static_cast<int>(In::dims[2]);
-  d.out_h = static_cast<int>(Out::dims[0]);
-  d.out_w = static_cast<int>(Out::dims[1]);
-  d.k_h = static_cast<int>(L::kernel::h);
-  d.k_w = static_cast<int>(L::kernel::w);
-  d.stride_h = static_cast<int>(L::stride::h);
-  d.stride_w = static_cast<int>(L::stride::w);
-  d.pad_top = static_cast<int>(L::pads::top);
-  d.pad_left = static_cast<int>(L::pads::left);
-  d.pad_bottom = static_cast<int>(L::pads::bottom);
-  d.pad_right = static_cast<int>(L::pads::right);
-  d.dil_h = static_cast<int>(L::dilation::h);
-  d.dil_w = static_cast<int>(L::dilation::w);
   return d;
 }
 

@@ -9,25 +9,13 @@
 
 namespace statiq {
 
-namespace detail {
-struct elementwise_unary {
-  static constexpr std::size_t arity = 1;
-  static constexpr std::size_t num_params = 0;
-  template <std::size_t Node, class In>
-  struct infer {
-    using output = In;
-    static constexpr std::array<std::size_t, 0> param_sizes{};
-  };
-};
-}  // namespace detail
-
-struct Relu : detail::elementwise_unary {
+struct Relu : detail::shape_preserving {
   static constexpr float lo = 0.0f;
   static constexpr float hi = std::numeric_limits<float>::infinity();
 };
 
 template <class Lo, class Hi>
-struct Clip : detail::elementwise_unary {
+struct Clip : detail::shape_preserving {
   static_assert(detail::is_ratio_v<Lo> && detail::is_ratio_v<Hi>,
                 "statiq::Clip<Lo, Hi>: bounds are std::ratio values, e.g. Clip<std::ratio<0>, std::ratio<6>>");
   static_assert(std::ratio_less_equal_v<Lo, Hi>, "statiq::Clip<Lo, Hi>: Lo must not exceed Hi");

@@ -6,15 +6,7 @@
 
 namespace statiq {
 
-struct Identity {
-  static constexpr std::size_t arity = 1;
-  static constexpr std::size_t num_params = 0;
-  template <std::size_t Node, class In>
-  struct infer {
-    using output = In;
-    static constexpr std::array<std::size_t, 0> param_sizes{};
-  };
-};
+struct Identity : detail::shape_preserving {};
 
 template <>
 inline constexpr bool is_alias_v<Identity> = true;

@@ -32,4 +32,17 @@ inline constexpr bool is_elementwise_v = false;
 template <class L>
 inline constexpr bool is_alias_v = false;
 
+namespace detail {
+// A one-input layer without parameters whose output has its input's shape (activations, Softmax, Identity).
+struct shape_preserving {
+  static constexpr std::size_t arity = 1;
+  static constexpr std::size_t num_params = 0;
+  template <std::size_t Node, class In>
+  struct infer {
+    using output = In;
+    static constexpr std::array<std::size_t, 0> param_sizes{};
+  };
+};
+}  // namespace detail
+
 }  // namespace statiq
