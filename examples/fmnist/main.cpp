@@ -6,8 +6,10 @@
 // namespace, so any imported Fashion-MNIST model goes through the same pipeline.
 #include STATIQ_EXAMPLE_HEADER
 
+#include <statiq/calibrate/calibrate.hpp>
 #include <statiq/io/bake.hpp>
 #include <statiq/statiq.hpp>
+#include <statiq/transform/error_report.hpp>
 #include <statiq/transform/quantize.hpp>
 
 #include <algorithm>
@@ -56,22 +58,6 @@ evaluation evaluate(const M& m, const statiq_examples::fashion_mnist& test) {
   return e;
 }
 
-// Min/max of every node's output over the calibration images.
-std::vector<statiq::value_range> calibrate_min_max(const statiq_examples::fashion_mnist& calib) {
-  static statiq::observe_arena_for<decltype(model_ns::model), 16> arena;
-  std::vector<statiq::value_range> r(graph::num_nodes, statiq::value_range{1e30f, -1e30f});
-  std::vector<float> out(calib.count * out_size);
-  statiq::run_observed(model_ns::model, std::span<const float>(calib.images), std::span<float>(out), arena,
-                       [&](std::size_t node, std::span<const float> v) {
-                         for (float x : v) {
-                           r[node].lo = std::min(r[node].lo, x);
-                           r[node].hi = std::max(r[node].hi, x);
-                         }
-                       });
-  statiq::unify_concat_ranges<graph>(r);
-  return r;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,16 +79,24 @@ int main(int argc, char** argv) {
     std::printf("float: accuracy %.2f %%, %.1f us/image, arena %zu B, weights %zu B\n", 100 * f.accuracy,
                 f.us_per_image, statiq::arena_bytes_v<graph>, statiq::weight_bytes_v<graph>);
 
+    // POT's DefaultQuantization with the `mixed` preset: u8 asymmetric activations, s8 per-channel weights,
+    // min/max ranges averaged over the calibration samples.
     const auto t0 = std::chrono::steady_clock::now();
-    const auto ranges = calibrate_min_max(calib);
+    statiq::calibration_options copt;
+    copt.mode = statiq::preset::mixed;
+    const auto stats =
+        statiq::calibrate(model_ns::model, statiq::sample_view_for<decltype(model_ns::model)>(calib.images), copt);
+    const auto ranges = statiq::ranges_of(stats);
     const auto t1 = std::chrono::steady_clock::now();
     statiq::quantize_report report;
     static const auto q = statiq::quantize_with_ranges<std::uint8_t>(model_ns::model, ranges, {}, &report);
     const auto t2 = std::chrono::steady_clock::now();
     using Q = std::remove_cvref_t<decltype(q)>;
-    std::printf("calibration (min/max, %zu images): %.0f ms; quantization: %.0f ms\n", calib.count,
+    std::printf("calibration (min/max, %zu images): %.0f ms; quantization: %.0f ms\n", stats.samples,
                 std::chrono::duration<double, std::milli>(t1 - t0).count(),
                 std::chrono::duration<double, std::milli>(t2 - t1).count());
+    std::printf("layer-wise quantization error on the calibration images, worst first:\n");
+    statiq::print_layer_errors(stdout, statiq::layer_error_report(model_ns::model, q, std::span<const float>(calib.images)));
 
     const evaluation i8 = evaluate(q, test);
     std::size_t agree = 0;

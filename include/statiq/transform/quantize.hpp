@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "statiq/calibrate/calibration_stats.hpp"
 #include "statiq/core/dtype.hpp"
 #include "statiq/exec/plan.hpp"
 #include "statiq/exec/quantized.hpp"
@@ -319,6 +320,15 @@ constexpr quantize_t<T, Ignore> quantize(std::span<const value_range> ranges, qu
   q.ranges = ranges;
   q.options = options;
   return q;
+}
+
+// The ranges calibrate() chose, one per node, with Concat inputs unified (ready for quantize_with_ranges).
+template <class G>
+std::vector<value_range> ranges_of(const calibration_stats<G>& stats) {
+  std::vector<value_range> r(G::num_nodes);
+  for (std::size_t i = 0; i < G::num_nodes; ++i) r[i] = {stats.nodes[i].range.lo, stats.nodes[i].range.hi};
+  unify_concat_ranges<G>(r);
+  return r;
 }
 
 }  // namespace statiq
