@@ -83,11 +83,22 @@ constexpr bool reads_node(std::size_t k) {
 // Which nodes run in int8, given the compute nodes a caller wants in float: a node with an int8 kernel is
 // quantized unless it is kept; layers that only move data follow their inputs; the Input is quantized when
 // something quantized reads it.
+// Whether node I has an int8 kernel for its layer and shapes (a convolution's reduction must fit conv2d_q).
+template <class G, std::size_t I>
+constexpr bool has_int8_kernel_at() {
+  using L = typename G::template layer_t<I>;
+  if constexpr (is_conv_v<L>) {
+    return is_depthwise<G, I>() || kernels::conv2d_q_gemm_k(node_conv_dims<G, I>()) <= kernels::conv2d_q_max_k;
+  } else {
+    return has_int8_kernel_v<L>;
+  }
+}
+
 template <class G, std::size_t... I>
 constexpr std::array<bool, G::num_nodes> derive_mask(const std::array<bool, G::num_nodes>& keep_float,
                                                      std::index_sequence<I...>) {
   constexpr std::size_t N = G::num_nodes;
-  constexpr std::array<bool, N> kernel{has_int8_kernel_v<typename G::template layer_t<I>>...};
+  constexpr std::array<bool, N> kernel{has_int8_kernel_at<G, I>()...};
   constexpr std::array<bool, N> follows{(keeps_input_quant_v<typename G::template layer_t<I>> ||
                                          std::is_same_v<typename G::template layer_t<I>, Concat>)...};
   std::array<bool, N> q{};

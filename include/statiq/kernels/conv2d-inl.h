@@ -1,0 +1,624 @@
+// 2-D convolution NHWC: int8 (u8/s8 activations, s8 OHWI weights packed by pack_conv2d_q) and f32.
+// Shape: x [in_h][in_w][in_c], w [out_c][k_h][k_w][in_c / groups], y [out_h][out_w][out_c].
+#if defined(STATIQ_KERNELS_CONV2D_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef STATIQ_KERNELS_CONV2D_INL_H_
+#undef STATIQ_KERNELS_CONV2D_INL_H_
+#else
+#define STATIQ_KERNELS_CONV2D_INL_H_
+#endif
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include <hwy/highway.h>
+
+#include "statiq/kernels/conv2d_pack.hpp"
+#include "statiq/kernels/detail/channel_blocks-inl.h"
+#include "statiq/kernels/detail/requant_lanes-inl.h"
+#include "statiq/kernels/detail/unroll.hpp"
+#include "statiq/kernels/gemm_u8s8-inl.h"
+#include "statiq/kernels/ref/conv2d.hpp"
+#include "statiq/kernels/ref/conv2d_q.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace statiq::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace conv_detail {
+
+// Im2col tile bytes (stack): a tile of pixels' patches stays in L1 while the GEMM passes over it.
+inline constexpr std::size_t kIm2colBytes = 24 * 1024;
+
+// Copies n values. A plain loop is turned into a memcpy call by GCC (loop idiom), which cost 20% of a
+// 9-tap first layer's time in 12-byte calls; fixed-size chunks compile to plain loads and stores.
+template <class T>
+HWY_INLINE void CopySmall(T* HWY_RESTRICT dst, const T* HWY_RESTRICT src, std::size_t n) {
+  auto* d = reinterpret_cast<unsigned char*>(dst);
+  const auto* s = reinterpret_cast<const unsigned char*>(src);
+  std::size_t bytes = n * sizeof(T);
+  for (; bytes >= 32; bytes -= 32, d += 32, s += 32) std::memcpy(d, s, 32);
+  if (bytes >= 16) { std::memcpy(d, s, 16); d += 16; s += 16; bytes -= 16; }
+  if (bytes >= 8) { std::memcpy(d, s, 8); d += 8; s += 8; bytes -= 8; }
+  if (bytes >= 4) { std::memcpy(d, s, 4); d += 4; s += 4; bytes -= 4; }
+  if (bytes >= 2) { std::memcpy(d, s, 2); d += 2; s += 2; bytes -= 2; }
+  if (bytes) *d = *s;
+}
+template <class T>
+HWY_INLINE void FillSmall(T* dst, T v, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) dst[i] = v;
+}
+
+// Patch of output pixel (oh, ow) of group g: k_h * k_w * cin_g values in (kh, kw, ci) order; taps in the
+// padding hold `pad` (the input zero point for int8, so they contribute nothing after the packed bias
+// compensation; 0 for float). With groups == 1 and dil_w == 1 a row of k_w taps is contiguous in NHWC:
+// one copy of k_w * in_c values (first layer, 1 channel: 3 bytes per kernel row).
+template <class T>
+HWY_INLINE void Patch(const conv2d_dims& d, const T* HWY_RESTRICT x, int g, int oh, int ow, T pad,
+                      T* HWY_RESTRICT out) {
+  const int cin_g = d.in_c / d.groups;
+  const std::size_t row = static_cast<std::size_t>(d.k_w) * cin_g;
+  const int ih0 = oh * d.stride_h - d.pad_top, iw0 = ow * d.stride_w - d.pad_left;
+  const bool cols_inside = iw0 >= 0 && iw0 + (d.k_w - 1) * d.dil_w < d.in_w;
+  for (int kh = 0; kh < d.k_h; ++kh, out += row) {
+    const int ih = ih0 + kh * d.dil_h;
+    if (ih < 0 || ih >= d.in_h) {
+      FillSmall(out, pad, row);
+      continue;
+    }
+    const T* xr = x + static_cast<std::ptrdiff_t>(ih) * d.in_w * d.in_c + g * cin_g;
+    if (cols_inside && d.groups == 1 && d.dil_w == 1) {
+      CopySmall(out, xr + static_cast<std::ptrdiff_t>(iw0) * d.in_c, row);
+      continue;
+    }
+    for (int kw = 0; kw < d.k_w; ++kw) {
+      const int iw = iw0 + kw * d.dil_w;
+      if (iw < 0 || iw >= d.in_w) FillSmall(out + kw * cin_g, pad, cin_g);
+      else CopySmall(out + kw * cin_g, xr + static_cast<std::ptrdiff_t>(iw) * d.in_c, cin_g);
+    }
+  }
+}
+
+}  // namespace conv_detail
+
+namespace conv_detail {
+
+#if HWY_TARGET != HWY_SCALAR
+// First layer (groups == 1, in_c <= 4: grey or RGB images): a patch has only k_h * k_w * in_c <= 64 values,
+// too short for the GEMM's 4-row x 8-channel tiles to pay off (measured: 68 us for 28x28x1 -> 16 3x3 through
+// im2col + GEMM). Here output channels sit in i32 lanes: each pair of patch values (as one broadcast i32
+// holding two i16) meets the block's weights interleaved as [oc][2] i16 (ReorderWidenMulAccumulate,
+// vpmaddwd: exact), so a 3x3 single-channel pixel costs 5 broadcasts and 10 multiply-adds for 16 channels.
+// Weights, bias' (zero point folded) and multipliers are read back from the packed blob once per block of
+// 2 vectors of channels; patch values are u8 (s8 inputs flipped by ^0x80, as the packer assumes).
+inline constexpr int kFirstLayerMaxK = 64;
+
+template <int KH, int KW, int CIN, int kVec, class D32, class TIn, class TOut>
+HWY_NOINLINE void FirstLayerBlock(D32 d32, const conv2d_dims& d, const gemm_packed_view& pk, const TIn* HWY_RESTRICT x,
+                                  std::int32_t y_zp, std::int32_t lo, std::int32_t hi, TOut* HWY_RESTRICT y, int oc0) {
+  constexpr int nvec = kVec;
+  const hn::Repartition<std::int16_t, D32> d16;
+  const hn::Rebind<TOut, D32> dy;
+  const std::size_t N = hn::Lanes(d32);
+  const int k = static_cast<int>(pk.k());
+  const int pairs = KH > 0 ? (KH * KW * CIN + 1) / 2 : (k + 1) / 2;
+  constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
+  const std::uint8_t pad = static_cast<std::uint8_t>(static_cast<TIn>(pk.x_zp())) ^ (kFlip ? 0x80 : 0);
+  // w2[(v * pairs + p) * 2N + 2 * lane + {0,1}] = w[oc0 + v * N + lane][2p + {0,1}]
+  HWY_ALIGN std::int16_t w2[2 * (kFirstLayerMaxK / 2) * 2 * HWY_LANES(std::int32_t)];
+  detail::RequantLaneParams rq[2];
+  for (int v = 0; v < nvec; ++v) {
+    for (int p = 0; p < pairs; ++p)
+      for (std::size_t l = 0; l < N; ++l)
+        for (int h = 0; h < 2; ++h) {
+          const int i = 2 * p + h;
+          const std::size_t j = static_cast<std::size_t>(oc0) + v * N + l;
+          w2[(v * pairs + p) * 2 * N + 2 * l + h] = i < k ? pk.weight(j, static_cast<std::size_t>(i)) : 0;
+        }
+    for (std::size_t l = 0; l < N; ++l) {
+      const std::size_t j = static_cast<std::size_t>(oc0) + v * N + l;
+      const ref::requant_multiplier m = pk.multiplier_at(j);
+      rq[v].bias[l] = pk.bias_at(j);
+      rq[v].mult[l] = m.multiplier;
+      rq[v].shr[l] = m.shift - 32;
+      const std::int64_t r = std::int64_t{1} << (m.shift - 1);
+      if (l % 2 == 0) rq[v].rnd_even[l / 2] = r; else rq[v].rnd_odd[l / 2] = r;
+    }
+  }
+  const auto vzp = hn::Set(d32, y_zp), vlo = hn::Set(d32, lo), vhi = hn::Set(d32, hi);
+  // Pair words are built in registers: storing u16 values and reloading them as u32 defeats store
+  // forwarding (measured: 40 -> 16 us for 28x28x1 -> 16 3x3).
+  std::uint32_t words[kFirstLayerMaxK / 2 + 1];
+  const int kh_n = KH > 0 ? KH : d.k_h, kw_n = KW > 0 ? KW : d.k_w, cin = CIN > 0 ? CIN : d.in_c;
+  for (int oh = 0; oh < d.out_h; ++oh) {
+    const int ih0 = oh * d.stride_h - d.pad_top;
+    for (int ow = 0; ow < d.out_w; ++ow) {
+      const int iw0 = ow * d.stride_w - d.pad_left;
+      int i = 0;
+      std::uint32_t cur = 0;
+      const auto put = [&](std::uint32_t v) {
+        if (i % 2 == 0) cur = v; else words[i / 2] = cur | (v << 16);
+        ++i;
+      };
+      const bool inside = ih0 >= 0 && ih0 + (kh_n - 1) * d.dil_h < d.in_h && iw0 >= 0 &&
+                          iw0 + (kw_n - 1) * d.dil_w < d.in_w;
+      STATIQ_UNROLL(16)
+      for (int kh = 0; kh < kh_n; ++kh) {
+        const int ih = ih0 + kh * d.dil_h;
+        const bool row_in = inside || (ih >= 0 && ih < d.in_h);
+        STATIQ_UNROLL(16)
+        for (int kw = 0; kw < kw_n; ++kw) {
+          const int iw = iw0 + kw * d.dil_w;
+          if (inside || (row_in && iw >= 0 && iw < d.in_w)) {
+            const TIn* xp = x + (static_cast<std::ptrdiff_t>(ih) * d.in_w + iw) * cin;
+            STATIQ_UNROLL(4)
+            for (int c = 0; c < cin; ++c) put(static_cast<std::uint8_t>(xp[c]) ^ (kFlip ? 0x80u : 0u));
+          } else {
+            STATIQ_UNROLL(4)
+            for (int c = 0; c < cin; ++c) put(pad);
+          }
+        }
+      }
+      if (i % 2) words[i / 2] = cur;
+      auto a0 = hn::Zero(d32), a1 = hn::Zero(d32), b0 = hn::Zero(d32), b1 = hn::Zero(d32);
+      STATIQ_UNROLL(32)
+      for (int p = 0; p < pairs; ++p) {
+        const auto xv = hn::BitCast(d16, hn::Set(d32, static_cast<std::int32_t>(words[p])));
+        a0 = hn::ReorderWidenMulAccumulate(d32, xv, hn::Load(d16, w2 + p * 2 * N), a0, a1);
+        if (nvec > 1) b0 = hn::ReorderWidenMulAccumulate(d32, xv, hn::Load(d16, w2 + (pairs + p) * 2 * N), b0, b1);
+      }
+      TOut* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * d.out_c + oc0;
+      const auto ya = detail::RequantizeLanes(d32, hn::Add(hn::RearrangeToOddPlusEven(a0, a1), hn::Load(d32, rq[0].bias)),
+                                      rq[0], 0, vzp, vlo, vhi);
+      hn::StoreU(hn::DemoteTo(dy, ya), dy, yp);
+      if (nvec > 1) {
+        const auto yb = detail::RequantizeLanes(d32, hn::Add(hn::RearrangeToOddPlusEven(b0, b1), hn::Load(d32, rq[1].bias)),
+                                        rq[1], 0, vzp, vlo, vhi);
+        hn::StoreU(hn::DemoteTo(dy, yb), dy, yp + N);
+      }
+    }
+  }
+}
+
+template <class TIn, class TOut>
+HWY_INLINE void FirstLayer(const conv2d_dims& d, const gemm_packed_view& pk, const TIn* x, std::int32_t y_zp,
+                           std::int32_t lo, std::int32_t hi, TOut* y) {
+  const hn::ScalableTag<std::int32_t> d32;
+  const int N = static_cast<int>(hn::Lanes(d32));
+  int oc = 0;
+  // Compile-time taps for the common first layers (3x3 over 1 or 3 channels).
+  const auto block = [&](auto dv, auto nvec) HWY_ATTR {
+    constexpr int kVec = decltype(nvec)::value;
+    if (d.k_h == 3 && d.k_w == 3 && d.in_c == 1)
+      return FirstLayerBlock<3, 3, 1, kVec>(dv, d, pk, x, y_zp, lo, hi, y, oc);
+    if (d.k_h == 3 && d.k_w == 3 && d.in_c == 3)
+      return FirstLayerBlock<3, 3, 3, kVec>(dv, d, pk, x, y_zp, lo, hi, y, oc);
+    FirstLayerBlock<0, 0, 0, kVec>(dv, d, pk, x, y_zp, lo, hi, y, oc);
+  };
+  for (; oc + 2 * N <= d.out_c; oc += 2 * N) block(d32, std::integral_constant<int, 2>());
+  for (; oc + N <= d.out_c; oc += N) block(d32, std::integral_constant<int, 1>());
+  const hn::CappedTag<std::int32_t, 4> d4;
+  if (hn::Lanes(d4) == 4 && N > 4 && oc + 4 <= d.out_c) {
+    block(d4, std::integral_constant<int, 1>());
+    oc += 4;
+  }
+  if (oc < d.out_c) {  // < 4 channels: the packed GEMM over im2col rows, channels [oc, out_c)
+    const std::size_t k = pk.k();
+    HWY_ALIGN TIn col[kFirstLayerMaxK];
+    const TIn padv = static_cast<TIn>(pk.x_zp());
+    for (int p = 0; p < d.out_h * d.out_w; ++p) {
+      Patch(d, x, 0, p / d.out_w, p % d.out_w, padv, col);
+      GemmPacked<TIn, TOut>(pk.data, 1, col, k, y + static_cast<std::size_t>(p) * d.out_c, 0, y_zp, lo, hi,
+                            static_cast<std::size_t>(oc) / gemm_nr * gemm_nr, d.out_c);
+    }
+  }
+}
+#endif  // HWY_TARGET != HWY_SCALAR
+
+}  // namespace conv_detail
+
+// int8 convolution over weights packed by pack_conv2d_q<TIn>(d, ...): per group, im2col tiles of up to
+// 24 KiB (patch rows of k_h * k_w * cin_g bytes) feed the packed GEMM, which requantizes into y (row
+// stride out_c). A 1x1, stride 1, unpadded convolution runs the GEMM on x directly. Equal to
+// ref::conv2d_q bit for bit. Requires k_h * k_w * in_c / groups <= 24576 (one patch fits the tile).
+template <class TIn, class TOut>
+HWY_NOINLINE void Conv2dQ(const conv2d_dims& d, const std::uint8_t* HWY_RESTRICT packed, const TIn* HWY_RESTRICT x,
+                          std::int32_t y_zp, std::int32_t lo, std::int32_t hi, TOut* HWY_RESTRICT y) {
+  const std::size_t k = conv2d_q_gemm_k(d);
+  const int cin_g = d.in_c / d.groups, cout_g = d.out_c / d.groups;
+  const std::size_t pixels = static_cast<std::size_t>(d.out_h) * d.out_w;
+  const std::size_t group_bytes = conv2d_q_group_bytes(d);
+  const bool direct = d.k_h == 1 && d.k_w == 1 && d.stride_h == 1 && d.stride_w == 1 && d.pad_top == 0 &&
+                      d.pad_left == 0 && d.pad_bottom == 0 && d.pad_right == 0 && d.out_h == d.in_h &&
+                      d.out_w == d.in_w;
+#if HWY_TARGET != HWY_SCALAR
+  if (d.groups == 1 && d.in_c <= 4 && k <= static_cast<std::size_t>(conv_detail::kFirstLayerMaxK))
+    return conv_detail::FirstLayer(d, gemm_packed_view{packed}, x, y_zp, lo, hi, y);
+#endif
+  for (int g = 0; g < d.groups; ++g) {
+    const std::uint8_t* pk = packed + g * group_bytes;
+    TOut* yg = y + g * cout_g;
+    if (direct) {
+      GemmPacked<TIn, TOut>(pk, pixels, x + g * cin_g, d.in_c, yg, d.out_c, y_zp, lo, hi);
+      continue;
+    }
+    const TIn pad = static_cast<TIn>(gemm_packed_view{pk}.x_zp());
+    HWY_ALIGN TIn col[conv_detail::kIm2colBytes / sizeof(TIn)];
+    std::size_t tile = conv_detail::kIm2colBytes / (k * sizeof(TIn));
+    tile = tile > 256 ? 256 : (tile >= 8 ? tile / 4 * 4 : tile);
+    HWY_DASSERT(tile >= 1);  // k <= conv2d_q_max_k: the quantizer keeps larger convolutions in float
+    for (std::size_t p0 = 0; p0 < pixels; p0 += tile) {
+      const std::size_t rows = p0 + tile < pixels ? tile : pixels - p0;
+      for (std::size_t r = 0; r < rows; ++r) {
+        const int p = static_cast<int>(p0 + r);
+        conv_detail::Patch(d, x, g, p / d.out_w, p % d.out_w, pad, col + r * k);
+      }
+      GemmPacked<TIn, TOut>(pk, rows, col, k, yg + p0 * d.out_c, d.out_c, y_zp, lo, hi);
+    }
+  }
+}
+
+HWY_INLINE void Conv2dU8S8(const conv2d_dims& d, const std::uint8_t* packed, const std::uint8_t* x, std::int32_t y_zp,
+                           std::int32_t lo, std::int32_t hi, std::uint8_t* y) {
+  Conv2dQ<std::uint8_t, std::uint8_t>(d, packed, x, y_zp, lo, hi, y);
+}
+HWY_INLINE void Conv2dS8S8(const conv2d_dims& d, const std::uint8_t* packed, const std::int8_t* x, std::int32_t y_zp,
+                           std::int32_t lo, std::int32_t hi, std::int8_t* y) {
+  Conv2dQ<std::int8_t, std::int8_t>(d, packed, x, y_zp, lo, hi, y);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Float convolution with ref::conv2d_f32's signature (OHWI weights as given, no packing). Each output
+// channel's weights are one contiguous row of k = k_h * k_w * cin_g floats, so a tile of 4 pixels' patches
+// (built like the int8 im2col, padding 0) times 3 weight rows is 12 dot products sharing 7 loads per 12 FMA
+// (FMA-bound on Zen 3: 2 FMA/cycle, 3 loads/cycle); lanes are summed once per dot product.
+namespace conv_detail {
+
+inline constexpr std::size_t kPatchFloats = 4096;  // 4 patches of up to 4096 floats: 64 KiB of stack
+
+template <int MR, int NR, class DF>
+HWY_INLINE void DotTileF32(DF df, std::size_t k, const float* HWY_RESTRICT patch, const float* HWY_RESTRICT w,
+                           float* HWY_RESTRICT out /* [MR][NR] */) {
+  const std::size_t N = hn::Lanes(df);
+  auto a00 = hn::Zero(df), a01 = hn::Zero(df), a02 = hn::Zero(df);
+  auto a10 = hn::Zero(df), a11 = hn::Zero(df), a12 = hn::Zero(df);
+  auto a20 = hn::Zero(df), a21 = hn::Zero(df), a22 = hn::Zero(df);
+  auto a30 = hn::Zero(df), a31 = hn::Zero(df), a32 = hn::Zero(df);
+  std::size_t i = 0;
+  for (; i + N <= k; i += N) {
+    const auto w0 = hn::LoadU(df, w + i);
+    const auto w1 = NR > 1 ? hn::LoadU(df, w + k + i) : w0;
+    const auto w2 = NR > 2 ? hn::LoadU(df, w + 2 * k + i) : w0;
+    const auto x0 = hn::LoadU(df, patch + i);
+    a00 = hn::MulAdd(x0, w0, a00);
+    if (NR > 1) a01 = hn::MulAdd(x0, w1, a01);
+    if (NR > 2) a02 = hn::MulAdd(x0, w2, a02);
+    if (MR > 1) {
+      const auto x1 = hn::LoadU(df, patch + k + i);
+      a10 = hn::MulAdd(x1, w0, a10);
+      if (NR > 1) a11 = hn::MulAdd(x1, w1, a11);
+      if (NR > 2) a12 = hn::MulAdd(x1, w2, a12);
+    }
+    if (MR > 2) {
+      const auto x2 = hn::LoadU(df, patch + 2 * k + i);
+      a20 = hn::MulAdd(x2, w0, a20);
+      if (NR > 1) a21 = hn::MulAdd(x2, w1, a21);
+      if (NR > 2) a22 = hn::MulAdd(x2, w2, a22);
+    }
+    if (MR > 3) {
+      const auto x3 = hn::LoadU(df, patch + 3 * k + i);
+      a30 = hn::MulAdd(x3, w0, a30);
+      if (NR > 1) a31 = hn::MulAdd(x3, w1, a31);
+      if (NR > 2) a32 = hn::MulAdd(x3, w2, a32);
+    }
+  }
+  const auto sum = [&](auto v) HWY_ATTR { return hn::GetLane(hn::SumOfLanes(df, v)); };
+  float s[4][3] = {{sum(a00), sum(a01), sum(a02)}, {sum(a10), sum(a11), sum(a12)},
+                   {sum(a20), sum(a21), sum(a22)}, {sum(a30), sum(a31), sum(a32)}};
+  for (; i < k; ++i)
+    for (int r = 0; r < MR; ++r)
+      for (int c = 0; c < NR; ++c) s[r][c] += patch[r * k + i] * w[c * k + i];
+  for (int r = 0; r < MR; ++r)
+    for (int c = 0; c < NR; ++c) out[r * NR + c] = s[r][c];
+}
+
+template <int MR, class DF>
+HWY_INLINE void RowTileF32(DF df, const conv2d_dims& d, const float* HWY_RESTRICT patch, const float* HWY_RESTRICT w,
+                           const float* HWY_RESTRICT bias, float lo, float hi, int g, std::size_t p0,
+                           float* HWY_RESTRICT y) {
+  const int cout_g = d.out_c / d.groups;
+  const std::size_t k = static_cast<std::size_t>(d.k_h) * d.k_w * (d.in_c / d.groups);
+  float t[MR * 3];
+  int c = 0;
+  const auto emit = [&](int nr) {
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < nr; ++j) {
+        const int oc = g * cout_g + c + j;
+        float v = t[r * nr + j] + (bias ? bias[oc] : 0.0f);
+        v = v < lo ? lo : v;
+        v = v > hi ? hi : v;
+        y[(p0 + r) * d.out_c + oc] = v;
+      }
+  };
+  const float* wg = w + static_cast<std::size_t>(g) * cout_g * k;
+  for (; c + 3 <= cout_g; c += 3) {
+    DotTileF32<MR, 3>(df, k, patch, wg + c * k, t);
+    emit(3);
+  }
+  for (; c < cout_g; ++c) {
+    DotTileF32<MR, 1>(df, k, patch, wg + c * k, t);
+    emit(1);
+  }
+}
+
+}  // namespace conv_detail
+
+namespace conv_detail {
+
+// Patches up to this length take the broadcast kernel below; its transposed weight block (K x 2 vectors of
+// output channels) lives on the stack.
+inline constexpr std::size_t kBcastMaxK = 512;
+
+// Output channels in lanes: weights of a block of NV vectors of channels transposed to [k][NV * N] once,
+// then every k broadcasts one patch value per pixel into MR x NV FMAs (4 x 2: 8 FMA per 2 loads + 4
+// broadcasts, FMA-bound; no horizontal sums). Measured on AVX2 against the dot-product tile above:
+// 28x28x1 -> 16 3x3 88 -> 19 us, 28x28x32 -> 32 3x3 27 -> 50 GFLOPS.
+template <int MR, int NV, class DF>
+HWY_INLINE void BcastTileF32(DF df, std::size_t k, const float* HWY_RESTRICT patch, const float* HWY_RESTRICT wt,
+                             const float* HWY_RESTRICT bias, float lo, float hi, float* HWY_RESTRICT y,
+                             std::size_t y_stride) {
+  const std::size_t N = hn::Lanes(df);
+  auto a00 = hn::Zero(df), a01 = hn::Zero(df), a10 = hn::Zero(df), a11 = hn::Zero(df);
+  auto a20 = hn::Zero(df), a21 = hn::Zero(df), a30 = hn::Zero(df), a31 = hn::Zero(df);
+  for (std::size_t i = 0; i < k; ++i) {
+    const auto w0 = hn::Load(df, wt + i * NV * N);
+    const auto w1 = NV > 1 ? hn::Load(df, wt + i * NV * N + N) : w0;
+    const auto x0 = hn::Set(df, patch[i]);
+    a00 = hn::MulAdd(x0, w0, a00);
+    if (NV > 1) a01 = hn::MulAdd(x0, w1, a01);
+    if (MR > 1) {
+      const auto x1 = hn::Set(df, patch[k + i]);
+      a10 = hn::MulAdd(x1, w0, a10);
+      if (NV > 1) a11 = hn::MulAdd(x1, w1, a11);
+    }
+    if (MR > 2) {
+      const auto x2 = hn::Set(df, patch[2 * k + i]);
+      a20 = hn::MulAdd(x2, w0, a20);
+      if (NV > 1) a21 = hn::MulAdd(x2, w1, a21);
+    }
+    if (MR > 3) {
+      const auto x3 = hn::Set(df, patch[3 * k + i]);
+      a30 = hn::MulAdd(x3, w0, a30);
+      if (NV > 1) a31 = hn::MulAdd(x3, w1, a31);
+    }
+  }
+  const auto b0 = bias ? hn::LoadU(df, bias) : hn::Zero(df);
+  const auto b1 = (NV > 1 && bias) ? hn::LoadU(df, bias + N) : hn::Zero(df);
+  const auto vlo = hn::Set(df, lo), vhi = hn::Set(df, hi);
+  const auto emit = [&](auto a, auto b, float* out) HWY_ATTR {
+    hn::StoreU(hn::Min(hn::Max(hn::Add(a, b), vlo), vhi), df, out);
+  };
+  emit(a00, b0, y);
+  if (NV > 1) emit(a01, b1, y + N);
+  if (MR > 1) { emit(a10, b0, y + y_stride); if (NV > 1) emit(a11, b1, y + y_stride + N); }
+  if (MR > 2) { emit(a20, b0, y + 2 * y_stride); if (NV > 1) emit(a21, b1, y + 2 * y_stride + N); }
+  if (MR > 3) { emit(a30, b0, y + 3 * y_stride); if (NV > 1) emit(a31, b1, y + 3 * y_stride + N); }
+}
+
+// One block of NV * Lanes(df) output channels [oc0, ...) of group g over every pixel.
+template <int NV, class DF>
+HWY_NOINLINE void BcastBlockF32(DF df, const conv2d_dims& d, const float* HWY_RESTRICT x, const float* HWY_RESTRICT w,
+                                const float* HWY_RESTRICT bias, float* HWY_RESTRICT y, float lo, float hi, int g,
+                                int oc0, float* HWY_RESTRICT patch) {
+  const std::size_t N = hn::Lanes(df);
+  const std::size_t k = static_cast<std::size_t>(d.k_h) * d.k_w * (d.in_c / d.groups);
+  HWY_ALIGN float wt[kBcastMaxK * 2 * HWY_LANES(float)];
+  for (std::size_t j = 0; j < NV * N; ++j) {
+    const float* wr = w + (static_cast<std::size_t>(oc0) + j) * k;
+    for (std::size_t i = 0; i < k; ++i) wt[i * NV * N + j] = wr[i];
+  }
+  const float* b = bias ? bias + oc0 : nullptr;
+  const std::size_t pixels = static_cast<std::size_t>(d.out_h) * d.out_w;
+  std::size_t p0 = 0;
+  int oh = 0, ow = 0;  // of pixel p0 (no division per pixel: it showed in the 9-tap first layer's profile)
+  const auto next = [&] {
+    if (++ow == d.out_w) {
+      ow = 0;
+      ++oh;
+    }
+  };
+  for (; p0 + 4 <= pixels; p0 += 4) {
+    for (int r = 0; r < 4; ++r, next()) Patch(d, x, g, oh, ow, 0.0f, patch + r * k);
+    BcastTileF32<4, NV>(df, k, patch, wt, b, lo, hi, y + p0 * d.out_c + oc0, d.out_c);
+  }
+  for (; p0 < pixels; ++p0, next()) {
+    Patch(d, x, g, oh, ow, 0.0f, patch);
+    BcastTileF32<1, NV>(df, k, patch, wt, b, lo, hi, y + p0 * d.out_c + oc0, d.out_c);
+  }
+}
+
+}  // namespace conv_detail
+
+inline HWY_NOINLINE void Conv2dF32(const conv2d_dims& d, const float* HWY_RESTRICT x, const float* HWY_RESTRICT w,
+                            const float* HWY_RESTRICT bias, float* HWY_RESTRICT y, float lo, float hi) {
+#if HWY_TARGET == HWY_SCALAR
+  ref::conv2d_f32(d, x, w, bias, y, lo, hi);
+#else
+  const std::size_t k = static_cast<std::size_t>(d.k_h) * d.k_w * (d.in_c / d.groups);
+  if (k > conv_detail::kPatchFloats) return ref::conv2d_f32(d, x, w, bias, y, lo, hi);
+  const hn::ScalableTag<float> df;
+  HWY_ALIGN float patch[4 * conv_detail::kPatchFloats];
+  const std::size_t pixels = static_cast<std::size_t>(d.out_h) * d.out_w;
+  const int cout_g = d.out_c / d.groups;
+  const int N = static_cast<int>(hn::Lanes(df));
+  if (k <= conv_detail::kBcastMaxK && cout_g >= N) {
+    for (int g = 0; g < d.groups; ++g) {
+      int oc = 0;
+      for (; oc + 2 * N <= cout_g; oc += 2 * N)
+        conv_detail::BcastBlockF32<2>(df, d, x, w, bias, y, lo, hi, g, g * cout_g + oc, patch);
+      for (; oc + N <= cout_g; oc += N)
+        conv_detail::BcastBlockF32<1>(df, d, x, w, bias, y, lo, hi, g, g * cout_g + oc, patch);
+      const hn::CappedTag<float, 4> d4;
+      if (hn::Lanes(d4) == 4 && N > 4 && oc + 4 <= cout_g) {
+        conv_detail::BcastBlockF32<1>(d4, d, x, w, bias, y, lo, hi, g, g * cout_g + oc, patch);
+        oc += 4;
+      }
+      if (oc < cout_g) {  // < 4 channels left: dot products
+        for (std::size_t p = 0; p < pixels; ++p) {
+          const int pi = static_cast<int>(p);
+          conv_detail::Patch(d, x, g, pi / d.out_w, pi % d.out_w, 0.0f, patch);
+          float t[1];
+          for (int c = oc; c < cout_g; ++c) {
+            const int occ = g * cout_g + c;
+            conv_detail::DotTileF32<1, 1>(df, k, patch, w + static_cast<std::size_t>(occ) * k, t);
+            float v = t[0] + (bias ? bias[occ] : 0.0f);
+            v = v < lo ? lo : v;
+            y[p * d.out_c + occ] = v > hi ? hi : v;
+          }
+        }
+      }
+    }
+    return;
+  }
+  for (int g = 0; g < d.groups; ++g) {
+    std::size_t p0 = 0;
+    for (; p0 + 4 <= pixels; p0 += 4) {
+      for (int r = 0; r < 4; ++r) {
+        const int p = static_cast<int>(p0) + r;
+        conv_detail::Patch(d, x, g, p / d.out_w, p % d.out_w, 0.0f, patch + r * k);
+      }
+      conv_detail::RowTileF32<4>(df, d, patch, w, bias, lo, hi, g, p0, y);
+    }
+    for (; p0 < pixels; ++p0) {
+      const int p = static_cast<int>(p0);
+      conv_detail::Patch(d, x, g, p / d.out_w, p % d.out_w, 0.0f, patch);
+      conv_detail::RowTileF32<1>(df, d, patch, w, bias, lo, hi, g, p0, y);
+    }
+  }
+#endif
+}
+
+namespace conv_detail {
+
+// One block of Lanes(df) channels of a float depthwise convolution over every pixel; the block's weights
+// transposed to [tap][lane] on the stack; interior pixels take every tap without bounds checks (compile-time
+// taps for 3x3 and 5x5), one FMA chain per kernel row. nv vectors of channels [c0, c0 + nv * N) share a pass
+// over the pixels, which reads each input row band once: one vector per pass streamed a 28x28x128 f32 input
+// (401 KB, beyond L2) 16 times and took twice as long.
+inline constexpr int kDepthwiseF32Vectors = 8;
+
+template <int KH, int KW, class DF>
+HWY_NOINLINE void DepthwiseBlockF32(DF df, const conv2d_dims& dims, const float* HWY_RESTRICT x,
+                                   const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias,
+                                   float* HWY_RESTRICT y, float lo, float hi, int c0, int nv) {
+  const conv2d_dims d = dims;  // a local copy: stores to y cannot alias it
+  const int kh_n = KH > 0 ? KH : d.k_h, kw_n = KW > 0 ? KW : d.k_w;
+  const int taps = kh_n * kw_n;
+  const int C = d.in_c;
+  const std::size_t N = hn::Lanes(df);
+  const std::size_t NB = N * static_cast<std::size_t>(nv);
+  HWY_ALIGN float wt[64 * kDepthwiseF32Vectors * HWY_LANES(float)];
+  HWY_ALIGN float bt[kDepthwiseF32Vectors * HWY_LANES(float)];
+  for (int t = 0; t < taps; ++t)
+    for (std::size_t l = 0; l < NB; ++l) wt[t * NB + l] = w[(c0 + static_cast<int>(l)) * taps + t];
+  for (std::size_t l = 0; l < NB; ++l) bt[l] = bias ? bias[c0 + static_cast<int>(l)] : 0.0f;
+  const auto vlo = hn::Set(df, lo), vhi = hn::Set(df, hi);
+  for (int oh = 0; oh < d.out_h; ++oh) {
+    const int ih0 = oh * d.stride_h - d.pad_top;
+    const bool rows_inside = ih0 >= 0 && ih0 + (kh_n - 1) * d.dil_h < d.in_h;
+    for (int ow = 0; ow < d.out_w; ++ow)
+    for (int v = 0; v < nv; ++v) {
+      const int iw0 = ow * d.stride_w - d.pad_left;
+      const int cv = c0 + v * static_cast<int>(N);
+      const float* wv = wt + v * N;
+      auto acc = hn::Load(df, bt + v * N);
+      if (rows_inside && iw0 >= 0 && iw0 + (kw_n - 1) * d.dil_w < d.in_w) {
+        const float* xp0 = x + (static_cast<std::ptrdiff_t>(ih0) * d.in_w + iw0) * C + cv;
+        const std::ptrdiff_t row_step = static_cast<std::ptrdiff_t>(d.dil_h) * d.in_w * C;
+        const std::ptrdiff_t col_step = static_cast<std::ptrdiff_t>(d.dil_w) * C;
+        // One FMA chain per kernel row (3 dependent FMAs instead of 9), summed at the end.
+        auto r0 = hn::Zero(df), r1 = hn::Zero(df), r2 = hn::Zero(df);
+        STATIQ_UNROLL(25)
+        for (int kh = 0; kh < kh_n; ++kh) {
+          auto r = hn::Zero(df);
+          STATIQ_UNROLL(5)
+          for (int kw = 0; kw < kw_n; ++kw)
+            r = hn::MulAdd(hn::LoadU(df, xp0 + kh * row_step + kw * col_step), hn::Load(df, wv + (kh * kw_n + kw) * NB), r);
+          if (kh % 3 == 0) r0 = hn::Add(r0, r);
+          else if (kh % 3 == 1) r1 = hn::Add(r1, r);
+          else r2 = hn::Add(r2, r);
+        }
+        acc = hn::Add(acc, hn::Add(hn::Add(r0, r1), r2));
+      } else {
+        for (int kh = 0; kh < kh_n; ++kh) {
+          const int ih = ih0 + kh * d.dil_h;
+          if (ih < 0 || ih >= d.in_h) continue;
+          for (int kw = 0; kw < kw_n; ++kw) {
+            const int iw = iw0 + kw * d.dil_w;
+            if (iw < 0 || iw >= d.in_w) continue;
+            acc = hn::MulAdd(hn::LoadU(df, x + (static_cast<std::ptrdiff_t>(ih) * d.in_w + iw) * C + cv),
+                             hn::Load(df, wv + (kh * kw_n + kw) * NB), acc);
+          }
+        }
+      }
+      hn::StoreU(hn::Min(hn::Max(acc, vlo), vhi), df, y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * C + cv);
+    }
+  }
+}
+
+}  // namespace conv_detail
+
+// Float depthwise (groups == in_c == out_c), same signature as ref::conv2d_f32: channels in lanes. Kernels
+// over 64 taps use Conv2dF32.
+inline HWY_NOINLINE void DepthwiseConvF32(const conv2d_dims& d, const float* HWY_RESTRICT x, const float* HWY_RESTRICT w,
+                                   const float* HWY_RESTRICT bias, float* HWY_RESTRICT y, float lo, float hi) {
+#if HWY_TARGET == HWY_SCALAR
+  ref::conv2d_f32(d, x, w, bias, y, lo, hi);
+#else
+  const int taps = d.k_h * d.k_w;
+  if (taps > 64) return Conv2dF32(d, x, w, bias, y, lo, hi);
+  const int C = d.in_c;
+  const auto run = [&](auto df, int c0, int nv) HWY_ATTR {
+    if (d.k_h == 3 && d.k_w == 3) return conv_detail::DepthwiseBlockF32<3, 3>(df, d, x, w, bias, y, lo, hi, c0, nv);
+    if (d.k_h == 5 && d.k_w == 5) return conv_detail::DepthwiseBlockF32<5, 5>(df, d, x, w, bias, y, lo, hi, c0, nv);
+    conv_detail::DepthwiseBlockF32<0, 0>(df, d, x, w, bias, y, lo, hi, c0, nv);
+  };
+  const hn::ScalableTag<float> dfull;
+  const int N = static_cast<int>(hn::Lanes(dfull));
+  int c = 0;
+  while (c + N <= C) {
+    int nv = (C - c) / N;
+    nv = nv > conv_detail::kDepthwiseF32Vectors ? conv_detail::kDepthwiseF32Vectors : nv;
+    run(dfull, c, nv);
+    c += nv * N;
+  }
+  const auto block = [&](auto df, int c0) HWY_ATTR { run(df, c0, 1); };
+  c += detail::ForEachChannelBlock<float>(C - c, [&](auto df, int c0) HWY_ATTR { block(df, c + c0); });
+  if (c < C) {
+    // < 4 channels left
+    for (int oh = 0; oh < d.out_h; ++oh)
+      for (int ow = 0; ow < d.out_w; ++ow)
+        for (int cc = c; cc < C; ++cc) {
+          float acc = bias ? bias[cc] : 0.0f;
+          for (int kh = 0; kh < d.k_h; ++kh) {
+            const int ih = oh * d.stride_h - d.pad_top + kh * d.dil_h;
+            if (ih < 0 || ih >= d.in_h) continue;
+            for (int kw = 0; kw < d.k_w; ++kw) {
+              const int iw = ow * d.stride_w - d.pad_left + kw * d.dil_w;
+              if (iw < 0 || iw >= d.in_w) continue;
+              acc += x[(static_cast<std::ptrdiff_t>(ih) * d.in_w + iw) * C + cc] * w[cc * taps + kh * d.k_w + kw];
+            }
+          }
+          acc = acc < lo ? lo : acc;
+          y[(static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * C + cc] = acc > hi ? hi : acc;
+        }
+  }
+#endif
+}
+
+}  // namespace statiq::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // STATIQ_KERNELS_CONV2D_INL_H_

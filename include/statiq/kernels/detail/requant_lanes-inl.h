@@ -1,0 +1,76 @@
+// Q31 requantization of i32 lanes with per-lane multipliers and shifts, equal to ref::requantize bit for bit.
+// Used by the convolution, depthwise and add kernels; lanes carry any channel order the caller chooses.
+#if defined(STATIQ_KERNELS_DETAIL_REQUANT_LANES_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef STATIQ_KERNELS_DETAIL_REQUANT_LANES_INL_H_
+#undef STATIQ_KERNELS_DETAIL_REQUANT_LANES_INL_H_
+#else
+#define STATIQ_KERNELS_DETAIL_REQUANT_LANES_INL_H_
+#endif
+
+#include <cstddef>
+#include <cstdint>
+
+#include <hwy/highway.h>
+
+#include "statiq/kernels/ref/requantize.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace statiq::kernels::HWY_NAMESPACE::detail {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Per-lane requantization constants for up to HWY_LANES(int32_t) lanes, filled once per channel block.
+// rnd_even[i] / rnd_odd[i] = 2^(shift - 1) of lanes 2i / 2i+1 (the 64-bit rounding term).
+struct RequantLaneParams {
+  HWY_ALIGN std::int32_t bias[HWY_LANES(std::int32_t)];
+  HWY_ALIGN std::int32_t mult[HWY_LANES(std::int32_t)];
+  HWY_ALIGN std::int32_t shr[HWY_LANES(std::int32_t)];  // shift - 32, in [0, 30]
+  HWY_ALIGN std::int64_t rnd_even[HWY_LANES(std::int64_t)];
+  HWY_ALIGN std::int64_t rnd_odd[HWY_LANES(std::int64_t)];
+};
+
+// Lane j holds channel first + j * step; per_channel == false uses m[0] everywhere.
+HWY_INLINE void FillRequantLanes(std::size_t lanes, int first, int step, const ref::requant_multiplier* m,
+                                 bool per_channel, const std::int32_t* bias, RequantLaneParams& p) {
+  for (std::size_t j = 0; j < lanes; ++j) {
+    const int c = first + static_cast<int>(j) * step;
+    const ref::requant_multiplier mc = m[per_channel ? c : 0];
+    p.bias[j] = bias ? bias[c] : 0;
+    p.mult[j] = mc.multiplier;
+    p.shr[j] = mc.shift - 32;
+    const std::int64_t r = std::int64_t{1} << (mc.shift - 1);
+    if (j % 2 == 0) p.rnd_even[j / 2] = r; else p.rnd_odd[j / 2] = r;
+  }
+}
+
+// round_half_up(acc * mult / 2^(32 + shr)) per lane. The 64-bit products of even and odd lanes come from
+// two MulEven (vpmuldq on x86); adding the rounding term in 64 bits and keeping the high words is exact
+// because |acc * mult| < 2^62; the remaining shift (0..30) is a 32-bit arithmetic shift.
+template <class D32>
+HWY_INLINE hn::Vec<D32> MulShiftQ31(D32 d32, hn::Vec<D32> acc, hn::Vec<D32> mult, hn::Vec<D32> shr,
+                                    hn::Vec<hn::RepartitionToWide<D32>> rnd_even,
+                                    hn::Vec<hn::RepartitionToWide<D32>> rnd_odd) {
+  const hn::RepartitionToWide<D32> d64;
+  const hn::RebindToUnsigned<decltype(d64)> du64;
+  const auto pe = hn::Add(hn::MulEven(acc, mult), rnd_even);
+  const auto acc_o = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, acc)));
+  const auto mult_o = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, mult)));
+  const auto po = hn::Add(hn::MulEven(acc_o, mult_o), rnd_odd);
+  const auto hi_e = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, pe)));
+  const auto hi = hn::OddEven(hn::BitCast(d32, po), hi_e);
+  return hn::Shr(hi, shr);
+}
+
+// ref::requantize on every lane, with p's lane constants starting at lane offset `off` (a multiple of 2).
+template <class D32>
+HWY_INLINE hn::Vec<D32> RequantizeLanes(D32 d32, hn::Vec<D32> acc, const RequantLaneParams& p, std::size_t off,
+                                        hn::Vec<D32> zp, hn::Vec<D32> lo, hn::Vec<D32> hi) {
+  const hn::RepartitionToWide<D32> d64;
+  const auto v = MulShiftQ31(d32, acc, hn::LoadU(d32, p.mult + off), hn::LoadU(d32, p.shr + off),
+                             hn::LoadU(d64, p.rnd_even + off / 2), hn::LoadU(d64, p.rnd_odd + off / 2));
+  return hn::Min(hn::Max(hn::Add(v, zp), lo), hi);
+}
+
+}  // namespace statiq::kernels::HWY_NAMESPACE::detail
+HWY_AFTER_NAMESPACE();
+
+#endif  // STATIQ_KERNELS_DETAIL_REQUANT_LANES_INL_H_

@@ -1,0 +1,10 @@
+// STATIQ_UNROLL(n): unroll the next loop up to n times on GCC (loops whose trip count is a template constant
+// in the fast paths). Clang warns when such a pragma meets a runtime trip count, and unrolls well without it.
+#pragma once
+
+#define STATIQ_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define STATIQ_UNROLL(n)
+#else
+#define STATIQ_UNROLL(n) STATIQ_PRAGMA(GCC unroll n)
+#endif

@@ -1,0 +1,629 @@
+// Quantized GEMM / fully connected: u8 or s8 activations x packed s8 weights -> s32 or requantized u8/s8.
+
+// Toggling include guard: re-included once per Highway target (foreach_target.h).
+#if defined(STATIQ_KERNELS_GEMM_U8S8_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef STATIQ_KERNELS_GEMM_U8S8_INL_H_
+#undef STATIQ_KERNELS_GEMM_U8S8_INL_H_
+#else
+#define STATIQ_KERNELS_GEMM_U8S8_INL_H_
+#endif
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "hwy/highway.h"
+#include "statiq/kernels/pack.hpp"
+#include "statiq/kernels/ref/requantize.hpp"
+#include "statiq/kernels/requantize-inl.h"
+
+#if HWY_TARGET == HWY_AVX2
+#include <immintrin.h>
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace statiq::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace gemm_detail {
+
+// Where finished s32 sums (bias' included) go: raw (TOut = int32_t) or requantized to u8/s8.
+template <class TOut>
+struct Sink {
+  TOut* y;
+  std::size_t stride;
+  std::int32_t zp, lo, hi;
+  std::size_t n_end;  // channels at or past n_end are not written
+
+  // channels of panel p to write (0..8)
+  HWY_INLINE std::size_t Width(std::size_t p) const {
+    const std::size_t c0 = p * gemm_nr;
+    return n_end - c0 < gemm_nr ? n_end - c0 : gemm_nr;
+  }
+};
+
+// 4 activation bytes of group g (k = 4g..4g+3) of one row, zero-filled past k; s8 inputs get their sign
+// bit flipped (x ^ 0x80 = x + 128 as u8: pack_gemm_weights moved the zero point by 128 to match).
+template <class TIn>
+HWY_INLINE std::uint32_t Quad(const TIn* HWY_RESTRICT row, std::size_t g, std::size_t k) {
+  std::uint32_t q = 0;
+  const std::size_t i = 4 * g;
+  if (i + 4 <= k) {
+    std::memcpy(&q, row + i, 4);
+  } else {
+    std::memcpy(&q, row + i, k - i);
+  }
+  if constexpr (std::is_same_v<TIn, std::int8_t>) q ^= 0x80808080u;
+  return q;
+}
+
+// Writes nc <= 8 sums of one row of one panel (channels 8p..8p+nc-1).
+template <class TOut>
+HWY_INLINE void EmitRow(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t row, std::size_t p,
+                        std::size_t nc, const std::int32_t* HWY_RESTRICT sums) {
+  TOut* HWY_RESTRICT y = out.y + row * out.stride + p * gemm_nr;
+  if constexpr (std::is_same_v<TOut, std::int32_t>) {
+    std::memcpy(y, sums, nc * sizeof(std::int32_t));
+  } else {
+    std::int32_t mult[gemm_nr], shift[gemm_nr];
+    std::memcpy(mult, pk.multiplier() + 4 * gemm_nr * p, sizeof(mult));
+    std::memcpy(shift, pk.shift() + 4 * gemm_nr * p, sizeof(shift));
+    TOut q[gemm_nr];
+#if HWY_TARGET != HWY_SCALAR
+    const hn::CappedTag<std::int32_t, gemm_nr> d32;
+    const hn::Rebind<TOut, decltype(d32)> d8;
+    const auto vzp = hn::Set(d32, out.zp), vlo = hn::Set(d32, out.lo), vhi = hn::Set(d32, out.hi);
+    for (std::size_t i = 0; i < gemm_nr; i += hn::Lanes(d32)) {
+      const auto r = RequantizeVec(d32, hn::LoadU(d32, sums + i), hn::LoadU(d32, mult + i),
+                                   hn::LoadU(d32, shift + i), vzp, vlo, vhi);
+      hn::StoreU(hn::DemoteTo(d8, r), d8, q + i);
+    }
+#else
+    for (std::size_t i = 0; i < gemm_nr; ++i) {
+      q[i] = static_cast<TOut>(ref::requantize(sums[i], {mult[i], shift[i]}, out.zp, out.lo, out.hi));
+    }
+#endif
+    std::memcpy(y, q, nc * sizeof(TOut));
+  }
+}
+
+#if HWY_TARGET == HWY_SCALAR
+// Scalar target: plain loops over the packed layout.
+template <class TIn, class TOut>
+HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* x, std::size_t x_stride,
+                       const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
+  const std::size_t k = pk.k(), kg = pk.kp() / gemm_kr;
+  for (std::size_t p = p_begin; p < p_end; ++p) {
+    const std::size_t nc = out.Width(p);
+    for (std::size_t m = 0; m < rows; ++m) {
+      std::int32_t sums[gemm_nr];
+      for (std::size_t c = 0; c < gemm_nr; ++c) sums[c] = pk.bias_at(p * gemm_nr + c);
+      for (std::size_t g = 0; g < kg; ++g) {
+        const std::uint32_t q = Quad(x + m * x_stride, g, k);
+        const std::uint8_t* wg = pk.group(p, g);
+        for (std::size_t c = 0; c < gemm_nr; ++c) {
+          std::int32_t s = 0;
+          for (std::size_t i = 0; i < 4; ++i) {
+            s += static_cast<std::int32_t>((q >> (8 * i)) & 0xFF) * static_cast<std::int8_t>(wg[4 * c + i]);
+          }
+          sums[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(sums[c]) + static_cast<std::uint32_t>(s));
+        }
+      }
+      EmitRow(out, pk, m, p, nc, sums);
+    }
+  }
+}
+#else
+
+// Spreads 4 bytes into 4 u16 lanes of a u64: the pattern ReorderWidenMulAccumulate pairs with one group.
+HWY_INLINE std::uint64_t Spread4(std::uint32_t q) {
+  std::uint64_t v = q;
+  v = (v | v << 16) & 0x0000FFFF0000FFFFull;
+  return (v | v << 8) & 0x00FF00FF00FF00FFull;
+}
+
+// Portable tile: 4 rows x one 8-channel panel, exact on every target. A vector of L <= 8 s32 lanes covers
+// L channels in two halves: the 2L weight bytes of L/2 channels x 4 k widen to s16 and pair with the row's
+// 4 activations repeated (one u64 broadcast); each s32 lane then holds the sum of 2 of the 4 k of one
+// channel, and the two partial lanes are added when the tile is written.
+template <class TIn>
+HWY_INLINE void TilePortable(const gemm_packed_view& pk, std::size_t p, const TIn* const* xr,
+                             std::int32_t (*sums)[gemm_nr]) {
+  const hn::CappedTag<std::int32_t, gemm_nr> d32;
+  const hn::Repartition<std::int16_t, decltype(d32)> d16;
+  const hn::Rebind<std::int8_t, decltype(d16)> d8;
+  const hn::Repartition<std::uint64_t, decltype(d16)> du64;
+  const std::size_t L = hn::Lanes(d32);
+  const std::size_t k = pk.k(), kg = pk.kp() / gemm_kr;
+  for (std::size_t r = 0; r < 4; ++r) {
+    for (std::size_t c = 0; c < gemm_nr; ++c) sums[r][c] = pk.bias_at(p * gemm_nr + c);
+  }
+  for (std::size_t c0 = 0; c0 < gemm_nr; c0 += L) {
+    auto a0l = hn::Zero(d32), a0l1 = hn::Zero(d32), a0h = hn::Zero(d32), a0h1 = hn::Zero(d32);
+    auto a1l = hn::Zero(d32), a1l1 = hn::Zero(d32), a1h = hn::Zero(d32), a1h1 = hn::Zero(d32);
+    auto a2l = hn::Zero(d32), a2l1 = hn::Zero(d32), a2h = hn::Zero(d32), a2h1 = hn::Zero(d32);
+    auto a3l = hn::Zero(d32), a3l1 = hn::Zero(d32), a3h = hn::Zero(d32), a3h1 = hn::Zero(d32);
+    for (std::size_t g = 0; g < kg; ++g) {
+      const std::int8_t* wg = reinterpret_cast<const std::int8_t*>(pk.group(p, g)) + 4 * c0;
+      const auto wl = hn::PromoteTo(d16, hn::LoadU(d8, wg));
+      const auto wh = hn::PromoteTo(d16, hn::LoadU(d8, wg + 2 * L));
+      const auto x0 = hn::BitCast(d16, hn::Set(du64, Spread4(Quad(xr[0], g, k))));
+      a0l = hn::ReorderWidenMulAccumulate(d32, wl, x0, a0l, a0l1);
+      a0h = hn::ReorderWidenMulAccumulate(d32, wh, x0, a0h, a0h1);
+      const auto x1 = hn::BitCast(d16, hn::Set(du64, Spread4(Quad(xr[1], g, k))));
+      a1l = hn::ReorderWidenMulAccumulate(d32, wl, x1, a1l, a1l1);
+      a1h = hn::ReorderWidenMulAccumulate(d32, wh, x1, a1h, a1h1);
+      const auto x2 = hn::BitCast(d16, hn::Set(du64, Spread4(Quad(xr[2], g, k))));
+      a2l = hn::ReorderWidenMulAccumulate(d32, wl, x2, a2l, a2l1);
+      a2h = hn::ReorderWidenMulAccumulate(d32, wh, x2, a2h, a2h1);
+      const auto x3 = hn::BitCast(d16, hn::Set(du64, Spread4(Quad(xr[3], g, k))));
+      a3l = hn::ReorderWidenMulAccumulate(d32, wl, x3, a3l, a3l1);
+      a3h = hn::ReorderWidenMulAccumulate(d32, wh, x3, a3h, a3h1);
+    }
+    // lane j of half h holds part of channel c0 + h * L / 2 + j / 2
+    HWY_ALIGN std::int32_t part[2 * gemm_nr];
+    const auto finish = [&](std::int32_t* s, decltype(a0l) lo, decltype(a0l) hi) {
+      hn::Store(lo, d32, part);
+      hn::Store(hi, d32, part + L);
+      for (std::size_t j = 0; j < 2 * L; ++j) {
+        s[c0 + j / 2] = static_cast<std::int32_t>(static_cast<std::uint32_t>(s[c0 + j / 2]) +
+                                                  static_cast<std::uint32_t>(part[j]));
+      }
+    };
+    finish(sums[0], hn::RearrangeToOddPlusEven(a0l, a0l1), hn::RearrangeToOddPlusEven(a0h, a0h1));
+    finish(sums[1], hn::RearrangeToOddPlusEven(a1l, a1l1), hn::RearrangeToOddPlusEven(a1h, a1h1));
+    finish(sums[2], hn::RearrangeToOddPlusEven(a2l, a2l1), hn::RearrangeToOddPlusEven(a2h, a2h1));
+    finish(sums[3], hn::RearrangeToOddPlusEven(a3l, a3l1), hn::RearrangeToOddPlusEven(a3h, a3h1));
+  }
+}
+
+template <class TIn, class TOut>
+HWY_INLINE void PanelsPortable(const gemm_packed_view& pk, std::size_t rows, const TIn* x, std::size_t x_stride,
+                               const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
+  for (std::size_t p = p_begin; p < p_end; ++p) {
+    const std::size_t nc = out.Width(p);
+    for (std::size_t m = 0; m < rows; m += 4) {
+      const std::size_t mr = rows - m < 4 ? rows - m : 4;
+      const TIn* xr[4];
+      for (std::size_t r = 0; r < 4; ++r) xr[r] = x + (m + (r < mr ? r : 0)) * x_stride;
+      std::int32_t sums[4][gemm_nr];
+      TilePortable(pk, p, xr, sums);
+      for (std::size_t r = 0; r < mr; ++r) EmitRow(out, pk, m + r, p, nc, sums[r]);
+    }
+  }
+}
+
+#if HWY_TARGET == HWY_AVX2
+// AVX2 tile: MR rows x NP panels (8 channels each), raw intrinsics.
+// kPairs (gemm_pairs_fit_s16): vpmaddubsw (u8 x s8 -> s16 pair sums, exact because the packer proved
+// 255 * (|w_a| + |w_b|) <= 32640) + vpmaddwd by ones + vpaddd: 3 ops per 32 MAC, 2 of them on Zen 3's two
+// multiply pipes, so ~32 MAC/cycle; activations arrive by vpbroadcastd from memory (a load, no ALU op).
+// Otherwise the exact widening route: the 32-byte group widens in two halves (vpmovsxbw, shared by the MR
+// rows), the row's 4 activations, pre-widened to s16 once per row block, arrive by vpbroadcastq from memory,
+// and vpmaddwd sums 2 k per s32 lane: 2 accumulators per panel (channels 0-3 and 4-7), folded by vphaddd at
+// the end. Same multiply-pipe count per MAC as vpmaddubsw, plus 2 shuffles per group and panel.
+// The hot shapes (4x16 and 1x32 vpmaddubsw, 4x8 and 1x16 widening) are written with named accumulators:
+// with arrays of __m256i GCC 12 kept one accumulator on the stack, a store-to-load chain that halved speed.
+
+// An empty asm that "changes" its operands: GCC 12 -O3 otherwise hoists all rows' broadcasts and products
+// ahead of the adds, runs out of the 16 ymm registers and keeps an accumulator on the stack, a loop-carried
+// store/load that measured 2x slower. Ordering row by row keeps every accumulator in a register.
+#define STATIQ_PIN(...) __asm__ volatile("" : __VA_ARGS__)
+#define STATIQ_PAIRS_STEP(acc, x, wv) \
+  acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, wv), ones))
+#define STATIQ_WIDEN_STEP(acc_l, acc_h, x, wl, wh)                 \
+  acc_l = _mm256_add_epi32(acc_l, _mm256_madd_epi16(wl, x));       \
+  acc_h = _mm256_add_epi32(acc_h, _mm256_madd_epi16(wh, x))
+
+template <bool kFlip>
+HWY_INLINE __m256i BroadcastQuad(const std::uint8_t* p) {
+  __m256i x = _mm256_broadcastd_epi32(_mm_loadu_si32(p));
+  if constexpr (kFlip) x = _mm256_xor_si256(x, _mm256_set1_epi8(static_cast<char>(0x80)));
+  return x;
+}
+HWY_INLINE __m256i BroadcastWidened(const std::uint8_t* p) {
+  return _mm256_broadcastq_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+HWY_INLINE __m256i WidenLo(const std::uint8_t* p) {
+  return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+HWY_INLINE __m256i WidenHi(const std::uint8_t* p) {
+  return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)));
+}
+constexpr std::size_t kGroupBytes = gemm_nr * gemm_kr;
+
+template <bool kFlip>
+HWY_INLINE void Pairs4x2(const std::uint8_t* HWY_RESTRICT w, std::size_t ps, const std::uint8_t* const* a,
+                         std::size_t groups, __m256i* acc) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i c00 = acc[0], c01 = acc[1], c10 = acc[2], c11 = acc[3];
+  __m256i c20 = acc[4], c21 = acc[5], c30 = acc[6], c31 = acc[7];
+  const std::uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+  for (std::size_t g = 0; g < groups; ++g, w += kGroupBytes) {
+    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + ps));
+    __m256i x = BroadcastQuad<kFlip>(a0 + 4 * g);
+    STATIQ_PIN("+x"(x));
+    STATIQ_PAIRS_STEP(c00, x, w0);
+    STATIQ_PAIRS_STEP(c01, x, w1);
+    STATIQ_PIN("+x"(c00), "+x"(c01));
+    x = BroadcastQuad<kFlip>(a1 + 4 * g);
+    STATIQ_PIN("+x"(x));
+    STATIQ_PAIRS_STEP(c10, x, w0);
+    STATIQ_PAIRS_STEP(c11, x, w1);
+    STATIQ_PIN("+x"(c10), "+x"(c11));
+    x = BroadcastQuad<kFlip>(a2 + 4 * g);
+    STATIQ_PIN("+x"(x));
+    STATIQ_PAIRS_STEP(c20, x, w0);
+    STATIQ_PAIRS_STEP(c21, x, w1);
+    STATIQ_PIN("+x"(c20), "+x"(c21));
+    x = BroadcastQuad<kFlip>(a3 + 4 * g);
+    STATIQ_PIN("+x"(x));
+    STATIQ_PAIRS_STEP(c30, x, w0);
+    STATIQ_PAIRS_STEP(c31, x, w1);
+    STATIQ_PIN("+x"(c30), "+x"(c31));
+  }
+  acc[0] = c00, acc[1] = c01, acc[2] = c10, acc[3] = c11;
+  acc[4] = c20, acc[5] = c21, acc[6] = c30, acc[7] = c31;
+}
+
+template <bool kFlip>
+HWY_INLINE void Pairs1x4(const std::uint8_t* HWY_RESTRICT w, std::size_t ps, const std::uint8_t* const* a,
+                         std::size_t groups, __m256i* acc) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i c0 = acc[0], c1 = acc[1], c2 = acc[2], c3 = acc[3];
+  const std::uint8_t* a0 = a[0];
+  const std::uint8_t *w0 = w, *w1 = w + ps, *w2 = w + 2 * ps, *w3 = w + 3 * ps;
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::size_t o = g * kGroupBytes;
+    const __m256i x = BroadcastQuad<kFlip>(a0 + 4 * g);
+    STATIQ_PAIRS_STEP(c0, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w0 + o)));
+    STATIQ_PAIRS_STEP(c1, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w1 + o)));
+    STATIQ_PAIRS_STEP(c2, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w2 + o)));
+    STATIQ_PAIRS_STEP(c3, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w3 + o)));
+  }
+  acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3;
+}
+
+HWY_INLINE void Widen4x1(const std::uint8_t* HWY_RESTRICT w, std::size_t /*ps*/, const std::uint8_t* const* a,
+                         std::size_t groups, __m256i* acc) {
+  __m256i c0l = acc[0], c0h = acc[1], c1l = acc[2], c1h = acc[3];
+  __m256i c2l = acc[4], c2h = acc[5], c3l = acc[6], c3h = acc[7];
+  const std::uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+  for (std::size_t g = 0; g < groups; ++g, w += kGroupBytes) {
+    const __m256i wl = WidenLo(w), wh = WidenHi(w);
+    __m256i x = BroadcastWidened(a0 + 8 * g);
+    STATIQ_PIN("+x"(x));
+    STATIQ_WIDEN_STEP(c0l, c0h, x, wl, wh);
+    STATIQ_PIN("+x"(c0l), "+x"(c0h));
+    x = BroadcastWidened(a1 + 8 * g);
+    STATIQ_PIN("+x"(x));
+    STATIQ_WIDEN_STEP(c1l, c1h, x, wl, wh);
+    STATIQ_PIN("+x"(c1l), "+x"(c1h));
+    x = BroadcastWidened(a2 + 8 * g);
+    STATIQ_PIN("+x"(x));
+    STATIQ_WIDEN_STEP(c2l, c2h, x, wl, wh);
+    STATIQ_PIN("+x"(c2l), "+x"(c2h));
+    x = BroadcastWidened(a3 + 8 * g);
+    STATIQ_PIN("+x"(x));
+    STATIQ_WIDEN_STEP(c3l, c3h, x, wl, wh);
+    STATIQ_PIN("+x"(c3l), "+x"(c3h));
+  }
+  acc[0] = c0l, acc[1] = c0h, acc[2] = c1l, acc[3] = c1h;
+  acc[4] = c2l, acc[5] = c2h, acc[6] = c3l, acc[7] = c3h;
+}
+
+HWY_INLINE void Widen1x2(const std::uint8_t* HWY_RESTRICT w, std::size_t ps, const std::uint8_t* const* a,
+                         std::size_t groups, __m256i* acc) {
+  __m256i c0l = acc[0], c0h = acc[1], c1l = acc[2], c1h = acc[3];
+  const std::uint8_t* a0 = a[0];
+  const std::uint8_t *w0 = w, *w1 = w + ps;
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::size_t o = g * kGroupBytes;
+    const __m256i x = BroadcastWidened(a0 + 8 * g);
+    STATIQ_WIDEN_STEP(c0l, c0h, x, WidenLo(w0 + o), WidenHi(w0 + o));
+    STATIQ_WIDEN_STEP(c1l, c1h, x, WidenLo(w1 + o), WidenHi(w1 + o));
+  }
+  acc[0] = c0l, acc[1] = c0h, acc[2] = c1l, acc[3] = c1h;
+}
+
+// Any other MR x NP (row and panel remainders): array accumulators, fine for these rare tiles.
+template <std::size_t MR, std::size_t NP, bool kPairs, bool kFlip>
+HWY_INLINE void GenericAVX2(const std::uint8_t* HWY_RESTRICT w, std::size_t ps, const std::uint8_t* const* a,
+                            std::size_t groups, __m256i* acc) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (std::size_t g = 0; g < groups; ++g, w += kGroupBytes) {
+#pragma GCC unroll 16
+    for (std::size_t j = 0; j < NP; ++j) {
+      if constexpr (kPairs) {
+        const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + j * ps));
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < MR; ++r) STATIQ_PAIRS_STEP(acc[r * NP + j], BroadcastQuad<kFlip>(a[r] + 4 * g), wv);
+      } else {
+        const __m256i wl = WidenLo(w + j * ps), wh = WidenHi(w + j * ps);
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < MR; ++r) {
+          const __m256i x = BroadcastWidened(a[r] + 8 * g);
+          STATIQ_WIDEN_STEP(acc[(r * NP + j) * 2], acc[(r * NP + j) * 2 + 1], x, wl, wh);
+        }
+      }
+    }
+  }
+}
+#undef STATIQ_PIN
+#undef STATIQ_PAIRS_STEP
+#undef STATIQ_WIDEN_STEP
+
+// Accumulates groups [0, groups) of panels p..p+NP-1 into acc (layout: [row][panel] for vpmaddubsw,
+// [row][panel][half] for the widening route). a: per row, u8 activations or the widened u16 copy.
+template <std::size_t MR, std::size_t NP, bool kPairs, bool kFlip>
+HWY_INLINE void RunAVX2(const std::uint8_t* w, std::size_t ps, const std::uint8_t* const* a, std::size_t groups,
+                        __m256i* acc) {
+  if constexpr (kPairs && MR == 4 && NP == 2) {
+    Pairs4x2<kFlip>(w, ps, a, groups, acc);
+  } else if constexpr (kPairs && MR == 1 && NP == 4) {
+    Pairs1x4<kFlip>(w, ps, a, groups, acc);
+  } else if constexpr (!kPairs && MR == 4 && NP == 1) {
+    Widen4x1(w, ps, a, groups, acc);
+  } else if constexpr (!kPairs && MR == 1 && NP == 2) {
+    Widen1x2(w, ps, a, groups, acc);
+  } else {
+    GenericAVX2<MR, NP, kPairs, kFlip>(w, ps, a, groups, acc);
+  }
+}
+
+// Rows of activations widened to u16 (s8 inputs flipped to u8 first), zero-padded to whole groups.
+inline constexpr std::size_t kWidenMaxK = 4096;  // 4 rows: 32 KiB of stack
+
+template <class TIn>
+HWY_INLINE void WidenRow(const TIn* HWY_RESTRICT x, std::size_t len, std::uint16_t* HWY_RESTRICT out) {
+  std::size_t i = 0;
+  for (; i + 16 <= len; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i));
+    if constexpr (std::is_same_v<TIn, std::int8_t>) v = _mm_xor_si128(v, _mm_set1_epi8(static_cast<char>(0x80)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_cvtepu8_epi16(v));
+  }
+  for (; i < len; ++i) {
+    out[i] = static_cast<std::uint8_t>(static_cast<std::uint8_t>(x[i]) ^ (std::is_same_v<TIn, std::int8_t> ? 0x80 : 0));
+  }
+  for (; i % gemm_kr != 0; ++i) out[i] = 0;
+}
+
+// Sums (bias' added, channel order) of MR rows x NP panels starting at panel p.
+// widened: for the widening route, the rows already widened (all k), or null to widen here in slices.
+template <std::size_t MR, std::size_t NP, bool kPairs, class TIn>
+HWY_INLINE void TileAVX2(const gemm_packed_view& pk, std::size_t p, const TIn* const* xr,
+                         const std::uint16_t* const* widened, __m256i* out) {
+  constexpr std::size_t NA = kPairs ? NP : 2 * NP;
+  constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
+  const std::size_t k = pk.k();
+  const std::size_t ps = pk.kp() * gemm_nr;  // bytes between panels
+  const std::uint8_t* w = pk.group(p, 0);
+  __m256i acc[MR * NA];
+  for (std::size_t i = 0; i < MR * NA; ++i) acc[i] = _mm256_setzero_si256();
+  const std::uint8_t* a[MR];
+  if constexpr (kPairs) {
+    const std::size_t kfull = k / gemm_kr;
+    for (std::size_t r = 0; r < MR; ++r) a[r] = reinterpret_cast<const std::uint8_t*>(xr[r]);
+    RunAVX2<MR, NP, true, kFlip>(w, ps, a, kfull, acc);
+    if (kfull * gemm_kr < k) {  // last partial group from a zero-padded copy
+      alignas(16) std::uint8_t tail[MR][gemm_kr] = {};
+      for (std::size_t r = 0; r < MR; ++r) {
+        std::memcpy(tail[r], a[r] + kfull * gemm_kr, k - kfull * gemm_kr);
+        a[r] = tail[r];
+      }
+      RunAVX2<MR, NP, true, kFlip>(w + kfull * kGroupBytes, ps, a, 1, acc);
+    }
+  } else if (widened != nullptr && widened[0] != nullptr) {
+    for (std::size_t r = 0; r < MR; ++r) a[r] = reinterpret_cast<const std::uint8_t*>(widened[r]);
+    RunAVX2<MR, NP, false, false>(w, ps, a, pk.kp() / gemm_kr, acc);
+  } else {
+    constexpr std::size_t kSlice = 1024;
+    alignas(32) std::uint16_t buf[MR][kSlice + 16];
+    for (std::size_t r = 0; r < MR; ++r) a[r] = reinterpret_cast<const std::uint8_t*>(buf[r]);
+    for (std::size_t k0 = 0; k0 < k; k0 += kSlice) {
+      const std::size_t len = k - k0 < kSlice ? k - k0 : kSlice;
+      for (std::size_t r = 0; r < MR; ++r) WidenRow(xr[r] + k0, len, buf[r]);
+      RunAVX2<MR, NP, false, false>(w + (k0 / gemm_kr) * kGroupBytes, ps, a, (len + gemm_kr - 1) / gemm_kr, acc);
+    }
+  }
+  for (std::size_t r = 0; r < MR; ++r) {
+    for (std::size_t j = 0; j < NP; ++j) {
+      __m256i s;
+      if constexpr (kPairs) {
+        s = acc[r * NP + j];
+      } else {  // [c0 c1 c4 c5 | c2 c3 c6 c7] -> channel order
+        s = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[(r * NP + j) * 2], acc[(r * NP + j) * 2 + 1]), 0xD8);
+      }
+      const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pk.bias() + 4 * gemm_nr * (p + j)));
+      out[r * NP + j] = _mm256_add_epi32(s, b);
+    }
+  }
+}
+
+// Writes an AVX2 tile; full panels are requantized in registers.
+template <std::size_t MR, std::size_t NP, class TOut>
+HWY_INLINE void EmitAVX2(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t m, std::size_t p,
+                         const __m256i* s) {
+  const hn::Full256<std::int32_t> d32;
+  for (std::size_t j = 0; j < NP; ++j) {
+    const std::size_t c0 = (p + j) * gemm_nr;
+    const std::size_t nc = out.Width(p + j);
+    if (nc == gemm_nr) {
+      if constexpr (std::is_same_v<TOut, std::int32_t>) {
+        for (std::size_t r = 0; r < MR; ++r) {
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.y + (m + r) * out.stride + c0), s[r * NP + j]);
+        }
+      } else {
+        const hn::Rebind<TOut, decltype(d32)> d8;
+        const auto mult = hn::LoadU(d32, reinterpret_cast<const std::int32_t*>(pk.multiplier() + 4 * c0));
+        const auto shift = hn::LoadU(d32, reinterpret_cast<const std::int32_t*>(pk.shift() + 4 * c0));
+        const auto vzp = hn::Set(d32, out.zp), vlo = hn::Set(d32, out.lo), vhi = hn::Set(d32, out.hi);
+        for (std::size_t r = 0; r < MR; ++r) {
+          const auto v = RequantizeVec(d32, hn::Vec256<std::int32_t>{s[r * NP + j]}, mult, shift, vzp, vlo, vhi);
+          hn::StoreU(hn::DemoteTo(d8, v), d8, out.y + (m + r) * out.stride + c0);
+        }
+      }
+    } else {
+      for (std::size_t r = 0; r < MR; ++r) {
+        HWY_ALIGN std::int32_t tmp[gemm_nr];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), s[r * NP + j]);
+        EmitRow(out, pk, m + r, p + j, nc, tmp);
+      }
+    }
+  }
+}
+
+template <std::size_t MR, std::size_t NP, bool kPairs, class TIn, class TOut>
+HWY_INLINE void BlockAVX2(const gemm_packed_view& pk, std::size_t m, std::size_t p, const TIn* x,
+                          std::size_t x_stride, const std::uint16_t* const* widened, const Sink<TOut>& out) {
+  const TIn* xr[MR];
+  for (std::size_t r = 0; r < MR; ++r) xr[r] = x + (m + r) * x_stride;
+  __m256i s[MR * NP];
+  TileAVX2<MR, NP, kPairs>(pk, p, xr, widened, s);
+  EmitAVX2<MR, NP>(out, pk, m, p, s);
+}
+
+// Rows in blocks of MR (remainder 1..MR-1 with smaller tiles), panels by NP (vpmaddubsw: 2) or singly.
+// Cache blocking: the weights of a block of panels (<= 192 KiB) stay in L2 while every row block passes over
+// them; the row block's activations (and their widened copy) stay in L1.
+template <bool kPairs, class TIn, class TOut>
+HWY_INLINE void PanelsAVX2(const gemm_packed_view& pk, std::size_t rows, const TIn* x, std::size_t x_stride,
+                           const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
+  constexpr std::size_t MR = 4;
+  constexpr std::size_t NP = kPairs ? 2 : 1;
+  const std::size_t panel_bytes = pk.kp() * gemm_nr;
+  std::size_t pb = (192 * 1024) / panel_bytes;
+  pb = pb < NP ? NP : pb / NP * NP;
+  const bool widen_once = !kPairs && pk.k() <= kWidenMaxK;
+  alignas(32) std::uint16_t buf[kPairs ? 1 : MR][kPairs ? 1 : kWidenMaxK + 16];
+  const std::uint16_t* widened[MR] = {};
+  for (std::size_t p0 = p_begin; p0 < p_end; p0 += pb) {
+    const std::size_t p1 = p0 + pb < p_end ? p0 + pb : p_end;
+    std::size_t m = 0;
+    for (; m + MR <= rows; m += MR) {
+      if constexpr (!kPairs) {
+        if (widen_once) {
+          for (std::size_t r = 0; r < MR; ++r) {
+            WidenRow(x + (m + r) * x_stride, pk.k(), buf[r]);
+            widened[r] = buf[r];
+          }
+        }
+      }
+      std::size_t p = p0;
+      for (; p + NP <= p1; p += NP) BlockAVX2<MR, NP, kPairs>(pk, m, p, x, x_stride, widened, out);
+      for (; p < p1; ++p) BlockAVX2<MR, 1, kPairs>(pk, m, p, x, x_stride, widened, out);
+    }
+    const std::size_t rest = rows - m;
+    if (rest == 0) continue;
+    if constexpr (!kPairs) {
+      if (widen_once) {
+        for (std::size_t r = 0; r < rest; ++r) {
+          WidenRow(x + (m + r) * x_stride, pk.k(), buf[r]);
+          widened[r] = buf[r];
+        }
+      }
+    }
+    for (std::size_t p = p0; p < p1; ++p) {
+      if (rest == 3) BlockAVX2<3, 1, kPairs>(pk, m, p, x, x_stride, widened, out);
+      if (rest == 2) BlockAVX2<2, 1, kPairs>(pk, m, p, x, x_stride, widened, out);
+      if (rest == 1) BlockAVX2<1, 1, kPairs>(pk, m, p, x, x_stride, widened, out);
+    }
+  }
+}
+
+// Batch 1 (GEMV): bandwidth bound (a 512x784 layer is 401 KB of weights); several panels per pass share
+// one activation broadcast and keep several weight streams in flight.
+template <bool kPairs, class TIn, class TOut>
+HWY_INLINE void GemvAVX2(const gemm_packed_view& pk, const TIn* x, const Sink<TOut>& out, std::size_t p_begin,
+                         std::size_t p_end) {
+  constexpr std::size_t NP = kPairs ? 4 : 2;
+  alignas(32) std::uint16_t buf[kPairs ? 1 : kWidenMaxK + 16];
+  const std::uint16_t* widened[1] = {nullptr};
+  if constexpr (!kPairs) {
+    if (pk.k() <= kWidenMaxK) {
+      WidenRow(x, pk.k(), buf);
+      widened[0] = buf;
+    }
+  }
+  std::size_t p = p_begin;
+  for (; p + NP <= p_end; p += NP) BlockAVX2<1, NP, kPairs>(pk, 0, p, x, 0, widened, out);
+  for (; p < p_end; ++p) BlockAVX2<1, 1, kPairs>(pk, 0, p, x, 0, widened, out);
+}
+#endif  // HWY_AVX2
+
+template <class TIn, class TOut>
+HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* x, std::size_t x_stride,
+                       const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
+#if HWY_TARGET == HWY_AVX2
+  const bool pairs = (pk.flags() & gemm_pairs_fit_s16) != 0;
+  if (rows == 1) {
+    if (pairs) return GemvAVX2<true>(pk, x, out, p_begin, p_end);
+    return GemvAVX2<false>(pk, x, out, p_begin, p_end);
+  }
+  if (pairs) return PanelsAVX2<true>(pk, rows, x, x_stride, out, p_begin, p_end);
+  return PanelsAVX2<false>(pk, rows, x, x_stride, out, p_begin, p_end);
+#else
+  PanelsPortable(pk, rows, x, x_stride, out, p_begin, p_end);
+#endif
+}
+#endif  // HWY_SCALAR
+
+}  // namespace gemm_detail
+
+// y[m][j] = bias'[j] + sum_i x[m][i] * w[j][i] (s32; TOut = std::int32_t), or that sum requantized with the
+// packed per-channel multipliers to TOut = std::uint8_t / std::int8_t with zero point y_zp and clamp
+// [lo, hi] (within TOut's range). x: rows x k, row stride x_stride elements; y: rows x n, stride y_stride.
+// Only channels [n_begin, n_end) are computed (n_begin a multiple of 8): threads split a layer this way.
+// TIn must match the packing (pack_gemm_weights<TIn>); s32 sums wrap modulo 2^32 like ref::gemm_s32.
+template <class TIn, class TOut>
+HWY_NOINLINE void GemmPacked(const std::uint8_t* HWY_RESTRICT packed, std::size_t rows, const TIn* HWY_RESTRICT x,
+                             std::size_t x_stride, TOut* HWY_RESTRICT y, std::size_t y_stride, std::int32_t y_zp,
+                             std::int32_t lo, std::int32_t hi, std::size_t n_begin = 0,
+                             std::size_t n_end = static_cast<std::size_t>(-1)) {
+  const gemm_packed_view pk{packed};
+  const std::size_t n = pk.n();
+  if (n_end > n) n_end = n;
+  if (rows == 0 || n_begin >= n_end) return;
+  const gemm_detail::Sink<TOut> out{y, y_stride, y_zp, lo, hi, n_end};
+  gemm_detail::Panels(pk, rows, x, x_stride, out, n_begin / gemm_nr, (n_end + gemm_nr - 1) / gemm_nr);
+}
+
+// Named entry points (op and types in the name). Plain inline, not HWY_INLINE: a static-dispatch caller
+// compiled without the target's attributes (aarch64 without +crypto for NEON) cannot force-inline them.
+inline void MatMulU8S8ToS32(const std::uint8_t* packed, std::size_t rows, const std::uint8_t* x,
+                            std::size_t x_stride, std::int32_t* y, std::size_t y_stride) {
+  GemmPacked<std::uint8_t, std::int32_t>(packed, rows, x, x_stride, y, y_stride, 0, 0, 0);
+}
+inline void MatMulS8S8ToS32(const std::uint8_t* packed, std::size_t rows, const std::int8_t* x,
+                            std::size_t x_stride, std::int32_t* y, std::size_t y_stride) {
+  GemmPacked<std::int8_t, std::int32_t>(packed, rows, x, x_stride, y, y_stride, 0, 0, 0);
+}
+inline void MatMulU8S8ToU8(const std::uint8_t* packed, std::size_t rows, const std::uint8_t* x,
+                           std::size_t x_stride, std::int32_t y_zp, std::int32_t lo, std::int32_t hi,
+                           std::uint8_t* y, std::size_t y_stride) {
+  GemmPacked<std::uint8_t, std::uint8_t>(packed, rows, x, x_stride, y, y_stride, y_zp, lo, hi);
+}
+inline void MatMulS8S8ToS8(const std::uint8_t* packed, std::size_t rows, const std::int8_t* x,
+                           std::size_t x_stride, std::int32_t y_zp, std::int32_t lo, std::int32_t hi,
+                           std::int8_t* y, std::size_t y_stride) {
+  GemmPacked<std::int8_t, std::int8_t>(packed, rows, x, x_stride, y, y_stride, y_zp, lo, hi);
+}
+// Batch 1 (GEMV: its own AVX2 kernel, selected by rows == 1).
+inline void MatVecU8S8ToU8(const std::uint8_t* packed, const std::uint8_t* x, std::int32_t y_zp,
+                           std::int32_t lo, std::int32_t hi, std::uint8_t* y) {
+  GemmPacked<std::uint8_t, std::uint8_t>(packed, 1, x, 0, y, 0, y_zp, lo, hi);
+}
+inline void MatVecS8S8ToS8(const std::uint8_t* packed, const std::int8_t* x, std::int32_t y_zp,
+                           std::int32_t lo, std::int32_t hi, std::int8_t* y) {
+  GemmPacked<std::int8_t, std::int8_t>(packed, 1, x, 0, y, 0, y_zp, lo, hi);
+}
+inline void MatVecU8S8ToS32(const std::uint8_t* packed, const std::uint8_t* x, std::int32_t* y) {
+  GemmPacked<std::uint8_t, std::int32_t>(packed, 1, x, 0, y, 0, 0, 0, 0);
+}
+
+}  // namespace statiq::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // STATIQ_KERNELS_GEMM_U8S8_INL_H_

@@ -1,0 +1,141 @@
+// Packs s8 GEMM / fully connected weights into the microkernel layout, at compile time or at bake time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "statiq/kernels/ref/requantize.hpp"
+
+namespace statiq::kernels {
+
+// Packed layout (one contiguous little-endian byte blob; align it to 64 bytes, kernels only need 1):
+//
+//   offset            size        content
+//   0                 32          header: u32 magic 'SQG8', u32 n, u32 k, u32 flags, s32 x_zp, 12 zero bytes
+//   32                4 * np      s32 bias'[np]   = bias[j] - x_zp * sum_i w[j][i]   (zero-point folded in)
+//   32 + 4 * np       4 * np      s32 multiplier[np]   (Q31, per channel; a per-tensor one is repeated)
+//   32 + 8 * np       4 * np      s32 shift[np]        (total right shift, 32..62)
+//   32 + 12 * np      np * kp     s8 weights[np / 8][kp / 4][8][4]
+//
+// with np = n rounded up to 8 (gemm_nr) and kp = k rounded up to 4 (gemm_kr); padding is zero weights, zero
+// bias, and a valid multiplier. A column panel holds 8 output channels; inside it every group of 4
+// consecutive k is stored as 8 channels x 4 bytes = 32 bytes, which is one AVX2 register: one
+// vpbroadcastd of 4 activation bytes then feeds all 8 channels (vpmaddubsw), and the same 32 bytes widened
+// in two halves feed vpmaddwd (exact route) or Highway's ReorderWidenMulAccumulate on every other target.
+// The layout does not depend on the target, so one baked blob serves static and dynamic dispatch alike.
+inline constexpr std::size_t gemm_nr = 8;  // output channels per panel
+inline constexpr std::size_t gemm_kr = 4;  // k per group
+inline constexpr std::size_t gemm_header_bytes = 32;
+inline constexpr std::uint32_t gemm_packed_magic = 0x38475153u;  // "SQG8"
+
+// flags
+// Every pair of weights that vpmaddubsw sums (k = 2i, 2i+1 of one channel) has |w_a| + |w_b| <= 128, so
+// 255 * (|w_a| + |w_b|) <= 32640 never saturates its s16 result: the u8 x s8 route is exact for any input.
+// Always true for 7-bit weights (|w| <= 64, OpenVINO's saturation_fix); full-range weights usually fail it.
+inline constexpr std::uint32_t gemm_pairs_fit_s16 = 1u;
+inline constexpr std::uint32_t gemm_input_s8 = 2u;  // activations are s8 (kernels flip the sign bit)
+
+enum class gemm_route : std::uint8_t {
+  automatic,  // use vpmaddubsw where it is exact (gemm_pairs_fit_s16), the widening i16 route otherwise
+  widen_i16,  // always the widening route (never sets gemm_pairs_fit_s16)
+};
+
+constexpr std::size_t gemm_padded_n(std::size_t n) { return (n + gemm_nr - 1) / gemm_nr * gemm_nr; }
+constexpr std::size_t gemm_padded_k(std::size_t k) { return (k + gemm_kr - 1) / gemm_kr * gemm_kr; }
+
+// Bytes of the packed blob for n output channels of k inputs: size static arrays with it.
+constexpr std::size_t gemm_packed_size(std::size_t n, std::size_t k) {
+  return gemm_header_bytes + 12 * gemm_padded_n(n) + gemm_padded_n(n) * gemm_padded_k(k);
+}
+
+namespace detail {
+constexpr void store_u32(std::uint8_t* p, std::uint32_t v) {
+  p[0] = static_cast<std::uint8_t>(v);
+  p[1] = static_cast<std::uint8_t>(v >> 8);
+  p[2] = static_cast<std::uint8_t>(v >> 16);
+  p[3] = static_cast<std::uint8_t>(v >> 24);
+}
+constexpr std::uint32_t load_u32(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
+         static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
+}
+constexpr std::int32_t load_s32(const std::uint8_t* p) { return static_cast<std::int32_t>(load_u32(p)); }
+}  // namespace detail
+
+// Packs w: [n][k] s8 (symmetric, zero point 0) with bias (s32, may be null), the input zero point x_zp and
+// the requantization multipliers (n of them, or one when per_channel is false) into out, which holds
+// gemm_packed_size(n, k) bytes. TIn is the activation type (std::uint8_t or std::int8_t). Pure and
+// constexpr: a baked model packs in the compiler.
+template <class TIn = std::uint8_t>
+constexpr void pack_gemm_weights(std::size_t n, std::size_t k, const std::int8_t* w, const std::int32_t* bias,
+                                 std::int32_t x_zp, const ref::requant_multiplier* mult, bool per_channel,
+                                 std::uint8_t* out, gemm_route route = gemm_route::automatic) {
+  static_assert(std::is_same_v<TIn, std::uint8_t> || std::is_same_v<TIn, std::int8_t>,
+                "pack_gemm_weights<TIn>(...) requires TIn to be std::uint8_t or std::int8_t");
+  const std::size_t np = gemm_padded_n(n), kp = gemm_padded_k(k);
+  constexpr bool in_s8 = std::is_same_v<TIn, std::int8_t>;
+  // s8 inputs run as u8 (x ^ 0x80 = x + 128), so their zero point moves by 128 too.
+  const std::int32_t zp = in_s8 ? x_zp + 128 : x_zp;
+  bool pairs_fit = route == gemm_route::automatic;
+  for (std::size_t i = 0; i < gemm_packed_size(n, k); ++i) out[i] = 0;
+  std::uint8_t* bias_p = out + gemm_header_bytes;
+  std::uint8_t* mult_p = bias_p + 4 * np;
+  std::uint8_t* shift_p = mult_p + 4 * np;
+  std::uint8_t* wp = shift_p + 4 * np;
+  for (std::size_t j = 0; j < np; ++j) {
+    std::int64_t sum = 0;
+    for (std::size_t i = 0; j < n && i < k; ++i) {
+      const std::int32_t v = w[j * k + i];
+      sum += v;
+      if (i % 2 == 0 && pairs_fit) {
+        const std::int32_t u = i + 1 < k ? w[j * k + i + 1] : 0;
+        if ((v < 0 ? -v : v) + (u < 0 ? -u : u) > 128) pairs_fit = false;
+      }
+      // weights[j / 8][i / 4][j % 8][i % 4]
+      wp[((j / gemm_nr) * (kp / gemm_kr) + i / gemm_kr) * (gemm_nr * gemm_kr) + (j % gemm_nr) * gemm_kr +
+         i % gemm_kr] = static_cast<std::uint8_t>(static_cast<std::int8_t>(v));
+    }
+    const std::int64_t b = j < n && bias ? bias[j] : 0;
+    // modulo 2^32, like the kernels' wrapping s32 adds
+    detail::store_u32(bias_p + 4 * j, static_cast<std::uint32_t>(static_cast<std::uint64_t>(b - zp * sum)));
+    const ref::requant_multiplier m = j < n ? mult[per_channel ? j : 0] : ref::requant_multiplier{1 << 30, 62};
+    detail::store_u32(mult_p + 4 * j, static_cast<std::uint32_t>(m.multiplier));
+    detail::store_u32(shift_p + 4 * j, static_cast<std::uint32_t>(m.shift));
+  }
+  detail::store_u32(out + 0, gemm_packed_magic);
+  detail::store_u32(out + 4, static_cast<std::uint32_t>(n));
+  detail::store_u32(out + 8, static_cast<std::uint32_t>(k));
+  detail::store_u32(out + 12, (pairs_fit ? gemm_pairs_fit_s16 : 0u) | (in_s8 ? gemm_input_s8 : 0u));
+  detail::store_u32(out + 16, static_cast<std::uint32_t>(x_zp));
+}
+
+// Read-only view of a packed blob, for kernels and callers.
+struct gemm_packed_view {
+  const std::uint8_t* data = nullptr;
+
+  constexpr bool valid() const { return detail::load_u32(data) == gemm_packed_magic; }
+  constexpr std::size_t n() const { return detail::load_u32(data + 4); }
+  constexpr std::size_t k() const { return detail::load_u32(data + 8); }
+  constexpr std::uint32_t flags() const { return detail::load_u32(data + 12); }
+  constexpr std::int32_t x_zp() const { return detail::load_s32(data + 16); }
+  constexpr std::size_t np() const { return gemm_padded_n(n()); }
+  constexpr std::size_t kp() const { return gemm_padded_k(k()); }
+  constexpr const std::uint8_t* bias() const { return data + gemm_header_bytes; }
+  constexpr const std::uint8_t* multiplier() const { return bias() + 4 * np(); }
+  constexpr const std::uint8_t* shift() const { return multiplier() + 4 * np(); }
+  constexpr const std::uint8_t* weights() const { return shift() + 4 * np(); }
+  // the 32-byte group g (k = 4g..4g+3) of panel p (channels 8p..8p+7)
+  constexpr const std::uint8_t* group(std::size_t p, std::size_t g) const {
+    return weights() + (p * (kp() / gemm_kr) + g) * (gemm_nr * gemm_kr);
+  }
+  constexpr std::int8_t weight(std::size_t j, std::size_t i) const {
+    return static_cast<std::int8_t>(group(j / gemm_nr, i / gemm_kr)[(j % gemm_nr) * gemm_kr + i % gemm_kr]);
+  }
+  constexpr std::int32_t bias_at(std::size_t j) const { return detail::load_s32(bias() + 4 * j); }
+  constexpr ref::requant_multiplier multiplier_at(std::size_t j) const {
+    return {detail::load_s32(multiplier() + 4 * j), detail::load_s32(shift() + 4 * j)};
+  }
+};
+
+}  // namespace statiq::kernels
