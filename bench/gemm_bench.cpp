@@ -9,7 +9,7 @@
 //   gemmlowp     gemmlowp u8u8 (exact)
 //   eigen_f32    Eigen float
 // Peers are compiled in when found (STATIQ_BENCH_HAVE_*). Two threads: statiq splits channels (or rows
-// when channels are few) over a spinning helper thread; peers use their own pools (OpenMP, pthreadpool).
+// when channels are few) over a spinning worker thread; peers use their own pools (OpenMP, pthreadpool).
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -56,17 +56,17 @@ void SetGops(benchmark::State& state, const Shape& s) {
                                               benchmark::Counter::kIsRate);
 }
 
-// One spinning helper thread (yielding, so an oversubscribed machine still makes progress): a wake-up costs
+// One spinning worker thread (yielding, so an oversubscribed machine still makes progress): a wake-up costs
 // about a microsecond, a condition variable tens. Lives only while a two-thread benchmark runs.
-class Helper {
+class Worker {
  public:
-  Helper() : thread_([this] { Loop(); }) {}
-  ~Helper() {
+  Worker() : thread_([this] { Loop(); }) {}
+  ~Worker() {
     stop_.store(true);
     go_.fetch_add(1);
     thread_.join();
   }
-  // runs a(1) on the helper and a(0) here, returns when both are done
+  // runs a(1) on the worker thread and a(0) here, returns when both are done
   void Run(const std::function<void(int)>& a) {
     job_ = &a;
     done_.store(false, std::memory_order_relaxed);
@@ -144,7 +144,7 @@ void BM_Gemm_statiq(benchmark::State& state, Shape s, bool seven_bit, int thread
       benchmark::ClobberMemory();
     }
   } else {
-    Helper helper;
+    Worker worker;
     const bool by_rows = s.n < 64;
     const auto [h0, h1] = by_rows ? Half(s.m, 4) : Half(s.n, 8);
     (void)h1;
@@ -159,7 +159,7 @@ void BM_Gemm_statiq(benchmark::State& state, Shape s, bool seven_bit, int thread
       }
     };
     for (auto _ : state) {
-      helper.Run(job);
+      worker.Run(job);
       benchmark::ClobberMemory();
     }
   }
@@ -177,7 +177,7 @@ void BM_Gemm_statiq_f32(benchmark::State& state, Shape s, int threads) {
       benchmark::ClobberMemory();
     }
   } else {
-    Helper helper;
+    Worker worker;
     const auto [h0, h1] = Half(s.n, 3);
     (void)h1;
     const std::function<void(int)> job = [&](int t) {
@@ -185,7 +185,7 @@ void BM_Gemm_statiq_f32(benchmark::State& state, Shape s, int threads) {
                                  t == 0 ? 0 : h0, t == 0 ? h0 : s.n);
     };
     for (auto _ : state) {
-      helper.Run(job);
+      worker.Run(job);
       benchmark::ClobberMemory();
     }
   }

@@ -239,6 +239,14 @@ void TestDenseF32() {
 // Long rows: the AVX2 widening route widens a row block once up to k = 4096 and in slices beyond.
 void TestGemmLongK() {
   std::mt19937 rng(9);
+  // batch 1, full-range extremes: the split GEMV folds its s16 high-bit sums every 128 groups (512 k)
+  for (int wv : {-128, -127, 127}) {
+    for (std::size_t k : {511, 512, 513, 1024, 2049, 4100}) {
+      Case c{1, 40, k, k, wfill::constant, wv, test::fill::high, gemm_route::automatic, 0, 0, 0, 40};
+      CheckAllOutputs<std::uint8_t>(rng, c);
+      CheckAllOutputs<std::int8_t>(rng, c);
+    }
+  }
   for (std::size_t k : {1023, 1024, 1025, 4095, 4096, 4097, 5000}) {
     for (std::size_t m : {1, 5}) {
       Case c{m, 17, k, k, wfill::full, 0, test::fill::random, gemm_route::automatic, 1, 0, 0, 17};

@@ -18,6 +18,7 @@ template <class TIn, class TOut>
 inline void gemm_packed(const std::uint8_t* packed, std::size_t rows, const TIn* x, std::size_t x_stride, TOut* y,
                         std::size_t y_stride, std::int32_t y_zp = 0, std::int32_t lo = 0, std::int32_t hi = 0,
                         std::size_t n_begin = 0, std::size_t n_end = static_cast<std::size_t>(-1)) {
+  // = HWY_STATIC_DISPATCH(GemmPacked<TIn, TOut>), spelled out: the macro cannot take the template's comma
   HWY_NAMESPACE::GemmPacked<TIn, TOut>(packed, rows, x, x_stride, y, y_stride, y_zp, lo, hi, n_begin, n_end);
 }
 

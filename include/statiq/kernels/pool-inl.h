@@ -100,7 +100,7 @@ HWY_INLINE hn::Vec<D32> RoundedAverage(D32 d32, hn::Vec<D32> s, int count) {
   const auto a = hn::Abs(s);
   const auto n = hn::Add(hn::Add(a, a), hn::Set(d32, count));
   const auto q = hn::ConvertTo(d32, hn::Floor(hn::Div(hn::ConvertTo(df, n), hn::Set(df, 2.0f * count))));
-  return hn::IfThenElse(s < hn::Zero(d32), hn::Neg(q), q);
+  return hn::IfThenElse(hn::Lt(s, hn::Zero(d32)), hn::Neg(q), q);
 }
 #endif
 
