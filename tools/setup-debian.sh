@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build meson pkg-config git clang-14 libclang-rt-14-dev
   libboost-dev libhwy-dev doctest-dev libbenchmark-dev
-  libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev libonnx-testdata python3-onnx python3-numpy
+  libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev libonnx-testdata python3-onnx python3-numpy python3-torch
   dataset-fashion-mnist
   libdnnl-dev libxnnpack-dev libpthreadpool-dev libgemmlowp-dev libeigen3-dev
   g++-aarch64-linux-gnu qemu-user
