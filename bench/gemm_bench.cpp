@@ -146,7 +146,9 @@ void BM_Gemm_statiq(benchmark::State& state, Shape s, bool seven_bit, int thread
   } else {
     Worker worker;
     const bool by_rows = s.n < 64;
-    const auto [h0, h1] = by_rows ? Half(s.m, 4) : Half(s.n, 8);
+    // Plain variables, not a structured binding: clang 14 cannot capture bindings in the lambda below.
+    const auto halves = by_rows ? Half(s.m, 4) : Half(s.n, 8);
+    const std::size_t h0 = halves.first, h1 = halves.second;
     (void)h1;
     const std::function<void(int)> job = [&](int t) {
       if (by_rows) {
@@ -178,7 +180,8 @@ void BM_Gemm_statiq_f32(benchmark::State& state, Shape s, int threads) {
     }
   } else {
     Worker worker;
-    const auto [h0, h1] = Half(s.n, 3);
+    const auto halves = Half(s.n, 3);
+    const std::size_t h0 = halves.first, h1 = halves.second;
     (void)h1;
     const std::function<void(int)> job = [&](int t) {
       statiq::kernels::dense_f32(s.m, s.n, s.k, x.data(), w.data(), b.data(), y.data(), 0.0f, 1e30f,
