@@ -23,22 +23,9 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace detail {
 
-// Window of output pixel (oh, ow): taps [hs, he) x [ws, we) inside the input (dilation 1), and the
-// divisor of ref::avg_pool_q / avg_pool_f32.
-struct PoolWindow {
-  int hs, he, ws, we, count;
-};
+using PoolWindow = pool_window;
 HWY_INLINE PoolWindow PoolWindowAt(const pool2d_dims& d, bool count_include_pad, int oh, int ow) {
-  const int h0 = oh * d.stride_h - d.pad_top, w0 = ow * d.stride_w - d.pad_left;
-  const int h1p = (h0 + d.k_h) < (d.in_h + d.pad_bottom) ? (h0 + d.k_h) : (d.in_h + d.pad_bottom);
-  const int w1p = (w0 + d.k_w) < (d.in_w + d.pad_right) ? (w0 + d.k_w) : (d.in_w + d.pad_right);
-  PoolWindow p;
-  p.hs = h0 < 0 ? 0 : h0;
-  p.ws = w0 < 0 ? 0 : w0;
-  p.he = (h0 + d.k_h) < d.in_h ? (h0 + d.k_h) : d.in_h;
-  p.we = (w0 + d.k_w) < d.in_w ? (w0 + d.k_w) : d.in_w;
-  p.count = count_include_pad ? (h1p - h0) * (w1p - w0) : (p.he - p.hs) * (p.we - p.ws);
-  return p;
+  return pool_window_at(d, count_include_pad, oh, ow);
 }
 
 // Max over the taps inside the input, any dilation; T is u8, s8 or float (exact for all three).

@@ -47,18 +47,12 @@ constexpr void avg_pool_q(const pool2d_dims& d, bool count_include_pad, std::int
                           std::int32_t hi, const T* x, T* y) {
   for (int oh = 0; oh < d.out_h; ++oh)
     for (int ow = 0; ow < d.out_w; ++ow) {
-      const int h0 = oh * d.stride_h - d.pad_top, w0 = ow * d.stride_w - d.pad_left;
-      const int h1p = (h0 + d.k_h) < (d.in_h + d.pad_bottom) ? (h0 + d.k_h) : (d.in_h + d.pad_bottom);
-      const int w1p = (w0 + d.k_w) < (d.in_w + d.pad_right) ? (w0 + d.k_w) : (d.in_w + d.pad_right);
-      const int hs = h0 < 0 ? 0 : h0, ws = w0 < 0 ? 0 : w0;
-      const int he = (h0 + d.k_h) < d.in_h ? (h0 + d.k_h) : d.in_h;
-      const int we = (w0 + d.k_w) < d.in_w ? (w0 + d.k_w) : d.in_w;
-      const int count = count_include_pad ? (h1p - h0) * (w1p - w0) : (he - hs) * (we - ws);
+      const pool_window p = pool_window_at(d, count_include_pad, oh, ow);
       for (int c = 0; c < d.channels; ++c) {
         std::int32_t s = 0;
-        for (int ih = hs; ih < he; ++ih)
-          for (int iw = ws; iw < we; ++iw) s += std::int32_t{x[(ih * d.in_w + iw) * d.channels + c]} - zp;
-        std::int32_t v = zp + (count > 0 ? div_round_half_away(s, count) : 0);
+        for (int ih = p.hs; ih < p.he; ++ih)
+          for (int iw = p.ws; iw < p.we; ++iw) s += std::int32_t{x[(ih * d.in_w + iw) * d.channels + c]} - zp;
+        std::int32_t v = zp + (p.count > 0 ? div_round_half_away(s, p.count) : 0);
         v = v < lo ? lo : (v > hi ? hi : v);
         y[(oh * d.out_w + ow) * d.channels + c] = static_cast<T>(v);
       }

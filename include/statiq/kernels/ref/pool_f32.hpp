@@ -16,6 +16,25 @@ struct pool2d_dims {
   int dil_h = 1, dil_w = 1;
 };
 
+// The taps [hs, he) x [ws, we) of output pixel (oh, ow) inside the input (dilation 1), and the divisor of an
+// average: with count_include_pad the window clipped to the declared pads (windows that ceil_mode extends
+// past them are clipped, as PyTorch and ONNX Runtime do), otherwise the taps inside the input.
+struct pool_window {
+  int hs, he, ws, we, count;
+};
+constexpr pool_window pool_window_at(const pool2d_dims& d, bool count_include_pad, int oh, int ow) {
+  const int h0 = oh * d.stride_h - d.pad_top, w0 = ow * d.stride_w - d.pad_left;
+  const int h1p = (h0 + d.k_h) < (d.in_h + d.pad_bottom) ? (h0 + d.k_h) : (d.in_h + d.pad_bottom);
+  const int w1p = (w0 + d.k_w) < (d.in_w + d.pad_right) ? (w0 + d.k_w) : (d.in_w + d.pad_right);
+  pool_window p{};
+  p.hs = h0 < 0 ? 0 : h0;
+  p.ws = w0 < 0 ? 0 : w0;
+  p.he = (h0 + d.k_h) < d.in_h ? (h0 + d.k_h) : d.in_h;
+  p.we = (w0 + d.k_w) < d.in_w ? (w0 + d.k_w) : d.in_w;
+  p.count = count_include_pad ? (h1p - h0) * (w1p - w0) : (p.he - p.hs) * (p.we - p.ws);
+  return p;
+}
+
 namespace ref {
 
 // Max over the taps inside the input; padding never wins (it is -inf).
@@ -38,24 +57,16 @@ constexpr void max_pool_f32(const pool2d_dims& d, const float* x, float* y) {
       }
 }
 
-// Average over the window. count_include_pad: divide by the window clipped to the padded input (the
-// declared pads; windows that ceil_mode extends past them are clipped, as PyTorch and ONNX Runtime do);
-// otherwise divide by the taps inside the input.
+// Average over the window (pool_window_at gives the taps and the divisor).
 constexpr void avg_pool_f32(const pool2d_dims& d, bool count_include_pad, const float* x, float* y) {
   for (int oh = 0; oh < d.out_h; ++oh)
     for (int ow = 0; ow < d.out_w; ++ow) {
-      const int h0 = oh * d.stride_h - d.pad_top, w0 = ow * d.stride_w - d.pad_left;
-      const int h1p = (h0 + d.k_h) < (d.in_h + d.pad_bottom) ? (h0 + d.k_h) : (d.in_h + d.pad_bottom);
-      const int w1p = (w0 + d.k_w) < (d.in_w + d.pad_right) ? (w0 + d.k_w) : (d.in_w + d.pad_right);
-      const int hs = h0 < 0 ? 0 : h0, ws = w0 < 0 ? 0 : w0;
-      const int he = (h0 + d.k_h) < d.in_h ? (h0 + d.k_h) : d.in_h;
-      const int we = (w0 + d.k_w) < d.in_w ? (w0 + d.k_w) : d.in_w;
-      const int count = count_include_pad ? (h1p - h0) * (w1p - w0) : (he - hs) * (we - ws);
+      const pool_window p = pool_window_at(d, count_include_pad, oh, ow);
       for (int c = 0; c < d.channels; ++c) {
         float s = 0.0f;
-        for (int ih = hs; ih < he; ++ih)
-          for (int iw = ws; iw < we; ++iw) s += x[(ih * d.in_w + iw) * d.channels + c];
-        y[(oh * d.out_w + ow) * d.channels + c] = count > 0 ? s / static_cast<float>(count) : 0.0f;
+        for (int ih = p.hs; ih < p.he; ++ih)
+          for (int iw = p.ws; iw < p.we; ++iw) s += x[(ih * d.in_w + iw) * d.channels + c];
+        y[(oh * d.out_w + ow) * d.channels + c] = p.count > 0 ? s / static_cast<float>(p.count) : 0.0f;
       }
     }
 }
