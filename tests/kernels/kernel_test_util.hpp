@@ -8,14 +8,17 @@
 
 namespace statiq::kernels::test {
 
-// A buffer whose data() is `misalign` bytes past a 64-byte boundary, to exercise unaligned loads/stores.
+// A buffer whose data() is `misalign` elements' alignment (misalign * alignof(T) bytes) past a 64-byte
+// boundary, to exercise unaligned vector loads/stores; elements themselves stay naturally aligned, as C++
+// requires (UBSan rejects an int32 at an odd address).
 template <class T>
 class offset_buffer {
  public:
-  offset_buffer(std::size_t n, std::size_t misalign) : storage_(n * sizeof(T) + 64 + misalign + 64), n_(n) {
+  offset_buffer(std::size_t n, std::size_t misalign)
+      : storage_(n * sizeof(T) + 64 + misalign * alignof(T) + 64), n_(n) {
     auto base = reinterpret_cast<std::uintptr_t>(storage_.data());
     base = (base + 63) & ~std::uintptr_t{63};
-    ptr_ = reinterpret_cast<T*>(base + misalign);
+    ptr_ = reinterpret_cast<T*>(base + misalign * alignof(T));
   }
   T* data() { return ptr_; }
   const T* data() const { return ptr_; }
