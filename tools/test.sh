@@ -39,7 +39,7 @@ leg_onnx() {
   cmake --build "$build/cmake-gcc" -j "$jobs" &&
     ctest --test-dir "$build/cmake-gcc" --output-on-failure -L onnx
 }
-leg_aarch64() { bash tools/ci/aarch64_kernel_tests.sh; }
+leg_aarch64() { bash tools/ci/aarch64_kernel_tests.sh "$build/aarch64"; }
 
 total_start=$(date +%s)
 for leg in "${legs[@]}"; do
