@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <random>
 #include <fstream>
 #include <string>
 #include <span>
@@ -202,7 +203,8 @@ TEST_CASE("bake writes the chosen precision into the type and leaves nothing beh
   std::array<bool, residual::num_nodes> keep{};
   keep[14] = true;  // the last Dense in float
   qd.set_float_nodes(keep);
-  const auto dir = std::filesystem::temp_directory_path() / "statiq_bake_test";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("statiq_bake_test_" + std::to_string(std::random_device{}()));  // unique per run
   std::filesystem::create_directories(dir);
   io::bake(qd, dir / "residual_int8.hpp", "residual_int8");
   std::ifstream in(dir / "residual_int8.hpp");
