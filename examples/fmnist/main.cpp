@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <span>
 #include <string>
@@ -106,6 +107,11 @@ int main(int argc, char** argv) {
                 100.0 * static_cast<double>(agree) / static_cast<double>(test.count));
     if (argc == 7) {
       statiq::io::bake(q, argv[5], STATIQ_EXAMPLE_NAME_STRING "_int8");
+      // The calibrated ranges too, beside it: with the float model's header they let the compiler quantize
+      // (constexpr_quantize.cpp checks that it produces this very model).
+      const std::filesystem::path ranges_header =
+          std::filesystem::path(argv[5]).parent_path() / (STATIQ_EXAMPLE_NAME_STRING "_ranges.hpp");
+      statiq::io::bake_ranges(ranges, ranges_header, STATIQ_EXAMPLE_NAME_STRING "_ranges");
       std::ofstream p(argv[6], std::ios::binary | std::ios::trunc);
       p.write(reinterpret_cast<const char*>(i8.predictions.data()), static_cast<std::streamsize>(i8.predictions.size()));
       if (!p) throw std::runtime_error(std::string(argv[6]) + ": cannot write the predictions");

@@ -4,12 +4,14 @@
 // calibration code, no allocation.
 #pragma once
 
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -18,6 +20,7 @@
 
 #include "statiq/exec/quantized.hpp"
 #include "statiq/io/type_name.hpp"
+#include "statiq/transform/quantize.hpp"
 
 namespace statiq::io {
 
@@ -58,6 +61,36 @@ inline void put_multiplier(std::ostream& o, const kernels::ref::requant_multipli
   o << '{' << m.multiplier << ", " << m.shift << '}';
 }
 
+// Writes `text` to `path` atomically: a temporary beside it, then a rename. On failure nothing is left
+// behind and a bake_error names `who`, the file and the reason.
+inline void write_atomically(const std::filesystem::path& path, const std::string& text, const char* who) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw bake_error(std::string(who) + ": cannot write " + tmp.string());
+    f.write(text.data(), static_cast<std::streamsize>(text.size()));
+    f.close();
+    if (!f) {
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+      throw bake_error(std::string(who) + ": writing " + tmp.string() + " failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    throw bake_error(std::string(who) + ": cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message());
+  }
+}
+
+inline void check_namespace_name(const std::string& name, const char* who) {
+  bool ok = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
+  for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  if (!ok) throw bake_error(std::string(who) + ": '" + name + "' is not a C++ namespace name");
+}
+
 }  // namespace detail
 
 // Writes `path` atomically (a temporary beside it, then a rename): on failure nothing is left behind and
@@ -68,11 +101,7 @@ template <class G, class T, class Mask>
 void bake(const Quantized<G, T, Mask>& m, const std::filesystem::path& path, const std::string& name) {
   using Q = Quantized<G, T, Mask>;
   constexpr std::size_t N = G::num_nodes;
-  for (char c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
-      throw bake_error("statiq::io::bake: '" + name + "' is not a C++ namespace name");
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
-    throw bake_error("statiq::io::bake: '" + name + "' is not a C++ namespace name");
+  detail::check_namespace_name(name, "statiq::io::bake");
 
   // The baked model's mask and layout, and its data gathered node by node from this model's layout.
   const std::array<bool, N> mask = Q::dynamic ? m.enabled : Q::quantized;
@@ -136,26 +165,31 @@ void bake(const Quantized<G, T, Mask>& m, const std::filesystem::path& path, con
   detail::put_array(o, in, floats, [](std::ostream& s, float v) { detail::put_float(s, v); }, 8);
   o << "};\n\n}  // namespace " << name << "\n";
 
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw bake_error("statiq::io::bake: cannot write " + tmp.string());
-    const std::string text = o.str();
-    f.write(text.data(), static_cast<std::streamsize>(text.size()));
-    f.close();
-    if (!f) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw bake_error("statiq::io::bake: writing " + tmp.string() + " failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw bake_error("statiq::io::bake: cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message());
-  }
+  detail::write_atomically(path, o.str(), "statiq::io::bake");
+}
+
+// bake_ranges(ranges, path, name): writes the calibrated activation ranges of a model as a header,
+// `namespace name { inline constexpr std::array<statiq::value_range, N> ranges{...}; }`, with every float
+// written so it reads back bit for bit. With the float model's header, it lets the compiler quantize:
+// `constexpr auto q = statiq::quantize_with_ranges<std::uint8_t>(model, name::ranges);` (see
+// examples/fmnist/constexpr_quantize.cpp). Atomic like bake().
+inline void bake_ranges(std::span<const value_range> ranges, const std::filesystem::path& path, const std::string& name) {
+  detail::check_namespace_name(name, "statiq::io::bake_ranges");
+  std::ostringstream o;
+  o << "// " << name << ": calibrated activation ranges written by statiq::io::bake_ranges. Do not edit.\n"
+    << "#pragma once\n\n#include <array>\n#include <limits>\n\n#include <statiq/transform/quantize.hpp>\n\n"
+    << "namespace " << name << " {\n\n"
+    << "// lo, hi of every node's output\n"
+    << "inline constexpr std::array<statiq::value_range, " << ranges.size() << "> ranges";
+  detail::put_array(o, "  ", ranges, [](std::ostream& s, const value_range& r) {
+    s << '{';
+    detail::put_float(s, r.lo);
+    s << ", ";
+    detail::put_float(s, r.hi);
+    s << '}';
+  }, 4);
+  o << ";\n\n}  // namespace " << name << "\n";
+  detail::write_atomically(path, o.str(), "statiq::io::bake_ranges");
 }
 
 }  // namespace statiq::io
