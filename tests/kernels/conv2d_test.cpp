@@ -19,6 +19,7 @@
 
 #include "kernel_test_util.hpp"
 #include "statiq/kernels/conv2d-inl.h"
+#include "statiq/kernels/ref/conv2d_q_border.hpp"
 #include "statiq/kernels/conv2d_pack.hpp"
 #include "statiq/kernels/ref/conv2d.hpp"
 #include "statiq/kernels/ref/conv2d_q.hpp"
@@ -28,6 +29,9 @@ namespace statiq::kernels::HWY_NAMESPACE {
 namespace {
 
 int OutSize(int in, int pb, int pe, int k, int s, int dil) { return (in + pb + pe - dil * (k - 1) - 1) / s + 1; }
+
+// How many shapes the value-padded first-layer kernel took (it must take some on SIMD targets).
+std::size_t value_padded_first_layers = 0;
 
 // Weight ranges: full [-127, 127], or 7-bit [-64, 64] (the GEMM's vpmaddubsw route is exact for these).
 template <class T>
@@ -65,6 +69,21 @@ void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test
        " k=", d.k_h, "x", d.k_w, " s=", d.stride_h, " dil=", d.dil_h, " g=", d.groups, " pad=", d.pad_top, ",",
        d.pad_left, ",", d.pad_bottom, ",", d.pad_right, " wmax=", wmax, " first bad=", first);
   CHECK(bad == 0);
+  // The value-padded convolution (padding holds a per-channel value): the first-layer one-pass kernel, where it
+  // takes the shape, equals ref::conv2d_q followed by ref::conv2d_q_value_padded_border.
+  if (d.pad_top + d.pad_left + d.pad_bottom + d.pad_right > 0) {
+    std::vector<std::int32_t> pad_q16(static_cast<std::size_t>(d.in_c));
+    for (auto& v : pad_q16) v = std::uniform_int_distribution<int>(-255 * 65536, 255 * 65536)(rng);
+    ref::conv2d_q_value_padded_border(d, q, x.data(), w.data(), bias.data(), pad_q16.data(), yref.data());
+    std::memset(y.data(), 0x5a, ny);
+    if (Conv2dValuePaddedFirstLayer<T, T>(d, packed.data(), x.data(), pad_q16.data(), q.y_zero_point, q.lo, q.hi,
+                                          y.data())) {
+      ++value_padded_first_layers;
+      std::size_t vbad = 0;
+      for (std::size_t i = 0; i < ny; ++i) vbad += y[i] != yref[i];
+      CHECK(vbad == 0);
+    }
+  }
 }
 
 void CheckConvF32Once(const conv2d_dims& d, std::mt19937& rng, std::size_t mis) {
@@ -169,6 +188,20 @@ void TestConv2d() {
                                64, gemm_route::automatic, 2);
   CheckConvF32Once(MakeDims(28, 28, 1, 16, 3, 3, 1, 1, 1, 1), rng, 0);
   CheckConvF32Once(MakeDims(14, 14, 16, 32, 3, 3, 1, 1, 1, 1), rng, 1);
+  // First layers on rows wider than one chunk of row-pair words (1024 columns for 3x3x1, 341 for 3x3x3), and a
+  // dilation so large that one pixel's columns overflow the words buffer (the per-pixel gathering path).
+  CheckConvQOnce<std::uint8_t>(MakeDims(3, 1100, 1, 16, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
+                               127, gemm_route::automatic, 1);
+  CheckConvQOnce<std::int8_t>(MakeDims(4, 700, 3, 8, 3, 3, 2, 2, 2, 1), rng, test::fill::random, test::fill::random,
+                              127, gemm_route::automatic, 2);
+  CheckConvQOnce<std::uint8_t>(MakeDims(5, 357, 4, 17, 2, 2, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
+                               64, gemm_route::automatic, 3);
+  {
+    conv2d_dims wide = MakeDims(3, 2210, 1, 8, 1, 3, 1, 1, 0, 1);
+    wide.dil_w = 1100;
+    wide.out_w = OutSize(wide.in_w, wide.pad_left, wide.pad_right, wide.k_w, wide.stride_w, wide.dil_w);
+    CheckConvQOnce<std::uint8_t>(wide, rng, test::fill::random, test::fill::random, 127, gemm_route::automatic, 0);
+  }
   // Extremes: activations at the type's bounds, weights +-127 (widening route) and +-64 (vpmaddubsw route).
   for (auto xf : {test::fill::low, test::fill::high})
     for (auto wf : {test::fill::low, test::fill::high})
@@ -177,6 +210,11 @@ void TestConv2d() {
         CheckConvQOnce<std::uint8_t>(d, rng, xf, wf, wmax, gemm_route::automatic, 3);
         CheckConvQOnce<std::int8_t>(d, rng, xf, wf, wmax, gemm_route::automatic, 5);
       }
+  // The Fashion-MNIST first layer with the mean folded in (value padding), at the extremes too.
+  for (auto xf : {test::fill::random, test::fill::low, test::fill::high})
+    CheckConvQOnce<std::uint8_t>(MakeDims(28, 28, 1, 16, 3, 3, 1, 1, 1, 1), rng, xf, test::fill::random, 127,
+                                 gemm_route::automatic, 0);
+  if (HWY_TARGET != HWY_SCALAR) CHECK(value_padded_first_layers > 0);
 }
 
 }  // namespace

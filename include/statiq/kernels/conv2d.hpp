@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include <hwy/highway.h>
 
 #include "statiq/kernels/conv2d-inl.h"
+#include "statiq/kernels/conv2d_border.hpp"
 #include "statiq/kernels/conv2d_pack.hpp"
 
 namespace statiq::kernels {
@@ -20,6 +22,23 @@ inline void conv2d_q(const conv2d_dims& d, const std::uint8_t* packed, const std
 inline void conv2d_q(const conv2d_dims& d, const std::uint8_t* packed, const std::int8_t* x, std::int32_t y_zp,
                      std::int32_t lo, std::int32_t hi, std::int8_t* y) {
   HWY_STATIC_DISPATCH(Conv2dS8S8)(d, packed, x, y_zp, lo, hi, y);
+}
+
+// The convolution of a ValuePadded layer (its padding holds pad_q16[c], Q16 quantized units relative to the zero
+// point, instead of the zero point): y = ref::conv2d_q with zero-point padding, then
+// ref::conv2d_q_value_padded_border over the border pixels (w, bias: the unpacked OHWI weights and biases). First
+// layers (in_c <= 4) take one pass: the border correction is added in the kernel before requantization.
+template <class T>
+void conv2d_q_value_padded(const conv2d_dims& d, const std::uint8_t* packed, const qconv_params& q, const std::int8_t* w,
+                           const std::int32_t* bias, const std::int32_t* pad_q16, const T* x, T* y) {
+  bool done;
+  if constexpr (std::is_same_v<T, std::uint8_t>)
+    done = HWY_STATIC_DISPATCH(Conv2dValuePaddedU8)(d, packed, x, pad_q16, q.y_zero_point, q.lo, q.hi, y);
+  else
+    done = HWY_STATIC_DISPATCH(Conv2dValuePaddedS8)(d, packed, x, pad_q16, q.y_zero_point, q.lo, q.hi, y);
+  if (done) return;
+  conv2d_q(d, packed, x, q.y_zero_point, q.lo, q.hi, y);
+  conv2d_q_value_padded_border(d, q, x, w, bias, pad_q16, y);
 }
 
 // Same signature and result as ref::conv2d_f32 (within float rounding: sums run in another order, FMA).

@@ -35,10 +35,34 @@ HWY_INLINE void MaxPool(const pool2d_dims& d, const T* HWY_RESTRICT x, T* HWY_RE
   if constexpr (std::is_same_v<T, float>) ref::max_pool_f32(d, x, y); else ref::max_pool_q(d, x, y);
 #else
   const int C = d.channels;
+  // Windows wholly inside the input (all of them for unpadded pooling) read their taps at fixed offsets from
+  // the window's first element: no bounds checks, the first tap loaded rather than maxed with the lowest value.
+  constexpr int kMaxTaps = 64;
+  std::ptrdiff_t tap[kMaxTaps];
+  const int taps = d.k_h * d.k_w;
+  if (taps <= kMaxTaps)
+    for (int kh = 0; kh < d.k_h; ++kh)
+      for (int kw = 0; kw < d.k_w; ++kw)
+        tap[kh * d.k_w + kw] = (static_cast<std::ptrdiff_t>(kh) * d.dil_h * d.in_w + static_cast<std::ptrdiff_t>(kw) * d.dil_w) * C;
   for (int oh = 0; oh < d.out_h; ++oh)
     for (int ow = 0; ow < d.out_w; ++ow) {
       const int ih0 = oh * d.stride_h - d.pad_top, iw0 = ow * d.stride_w - d.pad_left;
       T* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * C;
+      if (taps <= kMaxTaps && ih0 >= 0 && iw0 >= 0 && ih0 + (d.k_h - 1) * d.dil_h < d.in_h &&
+          iw0 + (d.k_w - 1) * d.dil_w < d.in_w) {
+        const T* xp = x + (static_cast<std::ptrdiff_t>(ih0) * d.in_w + iw0) * C;
+        const auto inside = [&](auto dt, int c0) HWY_ATTR {
+          auto m = hn::LoadU(dt, xp + c0);
+          for (int t = 1; t < taps; ++t) m = hn::Max(m, hn::LoadU(dt, xp + tap[t] + c0));
+          hn::StoreU(m, dt, yp + c0);
+        };
+        for (int cc = ForEachChannelBlock<T>(C, inside); cc < C; ++cc) {  // < 4 channels left
+          T m = std::is_same_v<T, float> ? T(-std::numeric_limits<float>::infinity()) : xp[cc];
+          for (int t = std::is_same_v<T, float> ? 0 : 1; t < taps; ++t) m = xp[tap[t] + cc] > m ? xp[tap[t] + cc] : m;
+          yp[cc] = m;
+        }
+        continue;
+      }
       const auto block = [&](auto dt, int c0) HWY_ATTR {
         auto m = hn::Set(dt, std::is_same_v<T, float> ? -std::numeric_limits<float>::infinity()
                                                        : std::numeric_limits<T>::lowest());
