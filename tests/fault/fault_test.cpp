@@ -1,0 +1,205 @@
+// statiq::fault: the bit flipper's statistics (binomial counts, uniform positions, one stream across spans),
+// determinism per seed, rates 0 and 1; the injector's exposure (every written tensor, once), weight restore,
+// rate 0 equal to run(), and protection reducing the damage of the same faults.
+#include <doctest/doctest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+#include <statiq/calibrate/calibrate.hpp>
+#include <statiq/fault/bit_flipper.hpp>
+#include <statiq/fault/injector.hpp>
+#include <statiq/statiq.hpp>
+#include <statiq/transform/protect.hpp>
+
+namespace {
+
+using namespace statiq;
+
+std::vector<float> random_floats(std::size_t n, std::uint32_t seed, float scale) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+std::size_t popcount(const std::vector<std::byte>& v) {
+  std::size_t n = 0;
+  for (auto b : v) n += static_cast<std::size_t>(std::popcount(static_cast<unsigned char>(b)));
+  return n;
+}
+
+using G = Graph<Input<Shape<6, 6, 2>>, Conv2d<4, Kernel<3>, Pads<1>>, Relu, MaxPool<Kernel<2>, Stride<2>>, Flatten,
+                Dense<16>, Relu, Dense<3>>;
+
+struct model_params {
+  std::vector<float> cw = random_floats(4 * 9 * 2, 1, 0.4f), cb = random_floats(4, 2, 0.1f);
+  std::vector<float> dw = random_floats(16 * 36, 3, 0.3f), db = random_floats(16, 4, 0.1f);
+  std::vector<float> ow = random_floats(3 * 16, 5, 0.5f), ob = random_floats(3, 6, 0.1f);
+  G model() const {
+    return G{std::span<const float, 72>(cw.data(), 72), std::span<const float, 4>(cb.data(), 4),
+             std::span<const float, 576>(dw.data(), 576), std::span<const float, 16>(db.data(), 16),
+             std::span<const float, 48>(ow.data(), 48), std::span<const float, 3>(ob.data(), 3)};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("bit_flipper: flip counts follow the binomial law, positions are uniform") {
+  // n bits at rate p: mean n p, standard deviation sqrt(n p (1 - p)). The seeds are fixed, so the bound of
+  // 6 standard deviations is a check of the law, not a test that can flake.
+  for (double rate : {1e-3, 1e-5}) {
+    for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+      fault::bit_flipper f(rate, seed);
+      std::vector<std::byte> mem(1 << 20);
+      const std::size_t passes = rate < 1e-4 ? 50 : 1;
+      std::size_t flipped = 0;
+      std::array<std::size_t, 8> per_bit{};
+      for (std::size_t k = 0; k < passes; ++k)
+        flipped += f.flip(mem, [&](std::size_t, std::byte mask) { ++per_bit[std::countr_zero(static_cast<unsigned>(mask))]; });
+      const double n = static_cast<double>(mem.size()) * 8.0 * static_cast<double>(passes);
+      const double mean = n * rate, sd = std::sqrt(n * rate * (1 - rate));
+      CAPTURE(rate);
+      CAPTURE(seed);
+      CHECK(f.bits_seen() == static_cast<std::uint64_t>(n));
+      CHECK(f.flipped() == flipped);
+      CHECK(std::abs(static_cast<double>(flipped) - mean) < 6 * sd);
+      for (std::size_t b = 0; b < 8; ++b)  // each bit position of a byte: binomial(flipped, 1/8)
+        CHECK(std::abs(static_cast<double>(per_bit[b]) - mean / 8) < 6 * std::sqrt(mean / 8) + 1);
+      if (passes == 1) CHECK(popcount(mem) == flipped);  // one pass: distinct positions
+    }
+  }
+}
+
+TEST_CASE("bit_flipper: one stream across spans, the same seed gives the same flips, rates 0 and 1") {
+  std::vector<std::byte> a(4096), b(4096), c(4096);
+  fault::bit_flipper fa(0.01, 42), fb(0.01, 42), fc(0.01, 43);
+  fa.flip(a);
+  // The same stream shown in three pieces flips the same bits.
+  fb.flip(std::span(b).first(1000));
+  fb.flip(std::span(b).subspan(1000, 1));
+  fb.flip(std::span(b).subspan(1001));
+  fc.flip(c);
+  CHECK(a == b);
+  CHECK(a != c);
+  CHECK(popcount(a) > 0);
+
+  std::vector<std::byte> zero(4096);
+  fault::bit_flipper none(0.0, 1);
+  CHECK(none.flip(zero) == 0);
+  CHECK(popcount(zero) == 0);
+  fault::bit_flipper all(1.0, 1);
+  CHECK(all.flip(zero) == 4096 * 8);
+  CHECK(popcount(zero) == 4096 * 8);
+
+  CHECK_THROWS_AS(fault::bit_flipper(-0.1, 1), std::invalid_argument);
+  CHECK_THROWS_AS(fault::bit_flipper(1.5, 1), std::invalid_argument);
+  CHECK_THROWS_AS(fault::bit_flipper(std::nan(""), 1), std::invalid_argument);
+}
+
+TEST_CASE("injector: rate 0 is run(); weights are restored; the same seed gives the same outputs") {
+  const model_params p;
+  const G m = p.model();
+  const auto x = random_floats(72, 7, 1.0f);
+  static arena_for<G> a;
+  std::vector<float> clean(3), y(3);
+  REQUIRE(run(m, std::span<const float>(x), std::span<float>(clean), a) == status::ok);
+
+  fault::injector zero(m, {});
+  REQUIRE(zero.run(std::span<const float>(x), std::span<float>(y), a) == status::ok);
+  CHECK(y == clean);
+
+  fault::injector f1(m, {.weight_rate = 1e-3, .activation_rate = 1e-3, .seed = 9});
+  fault::injector f2(m, {.weight_rate = 1e-3, .activation_rate = 1e-3, .seed = 9});
+  const auto owned = to_owned(m);
+  bool any_differs = false;
+  for (int k = 0; k < 50; ++k) {
+    std::vector<float> y1(3), y2(3);
+    REQUIRE(f1.run(std::span<const float>(x), std::span<float>(y1), a) == status::ok);
+    REQUIRE(f2.run(std::span<const float>(x), std::span<float>(y2), a) == status::ok);
+    CHECK(std::memcmp(y1.data(), y2.data(), sizeof(float) * 3) == 0);  // NaN-safe equality
+    any_differs = any_differs || std::memcmp(y1.data(), clean.data(), sizeof(float) * 3) != 0;
+    CHECK(f1.model().weights == owned.weights);  // restored after every run
+  }
+  CHECK(any_differs);
+  CHECK(f1.weight_faults().flipped() > 0);
+  CHECK(f1.weight_faults().bits_seen() == 50u * G::weight_count * 32u);
+  // Activations: every tensor a node writes, once (the fused Relus and the Flatten alias write nothing):
+  // the input copy 72, conv 144, pool 36, dense 16, logits 3 floats.
+  CHECK(f1.activation_faults().bits_seen() == 50u * (72u + 144u + 36u + 16u + 3u) * 32u);
+}
+
+TEST_CASE("injector: an INT8 model takes faults in its int8 tensors and all of its parameter memory") {
+  const model_params p;
+  const G m = p.model();
+  const auto calib = random_floats(30 * 72, 8, 1.0f);
+  calibration_options o;
+  o.progress = false;
+  o.mode = preset::mixed;
+  const auto stats = calibrate(m, sample_view_for<G>(calib), o);
+  const auto ranges = ranges_of(stats);
+  const auto q = m | quantize(ranges);
+  using Q = std::remove_cvref_t<decltype(q)>;
+  static arena_for<Q> a;
+  const auto x = random_floats(72, 9, 1.0f);
+  std::vector<float> clean(3), y(3);
+  REQUIRE(run(q, std::span<const float>(x), std::span<float>(clean), a) == status::ok);
+  fault::injector zero(q, {.seed = 3});
+  REQUIRE(zero.run(std::span<const float>(x), std::span<float>(y), a) == status::ok);
+  CHECK(y == clean);
+
+  fault::injector f(q, {.weight_rate = 1e-3, .activation_rate = 1e-3, .seed = 3});
+  for (int k = 0; k < 20; ++k) REQUIRE(f.run(std::span<const float>(x), std::span<float>(y), a) == status::ok);
+  CHECK(f.model().bytes == q.bytes);
+  CHECK(f.model().lo == q.lo);
+  CHECK(f.model().hi == q.hi);
+  CHECK(f.model().floats == q.floats);
+  // Weight faults hit the bias' and weight regions of each packed GEMM blob (pack.hpp), not its header,
+  // multipliers or shifts: conv n 4 k 18, dense n 16 k 36, dense n 3 k 16.
+  const auto blob_values = [](std::size_t n, std::size_t k) {
+    return 4 * kernels::gemm_padded_n(n) + kernels::gemm_padded_n(n) * kernels::gemm_padded_k(k);
+  };
+  const std::uint64_t param_bits = 8u * (blob_values(4, 18) + blob_values(16, 36) + blob_values(3, 16));
+  CHECK(param_bits == 8u * (32 + 160 + 64 + 576 + 32 + 128));
+  CHECK(f.weight_faults().bits_seen() == 20u * param_bits);
+  // u8 tensors: input 72, conv 144, pool 36, dense 16, logits 3 bytes.
+  CHECK(f.activation_faults().bits_seen() == 20u * (72u + 144u + 36u + 16u + 3u) * 8u);
+}
+
+TEST_CASE("injector: the same faults do less damage to the protected model") {
+  const model_params p;
+  const G m = p.model();
+  const auto calib = random_floats(50 * 72, 10, 1.0f);
+  calibration_options o;
+  o.progress = false;
+  const auto stats = calibrate(m, sample_view_for<G>(calib), o);
+  const auto pm = m | protect(stats);
+  static arena_for<G> a;
+  static arena_for<decltype(pm)> pa;
+  // Over 300 inputs with the same seed for both, count outputs off by more than 1 from the clean output
+  // (or not finite). Deterministic: fixed inputs and seeds.
+  std::size_t bad_plain = 0, bad_protected = 0;
+  fault::injector fp(m, {.weight_rate = 1e-4, .activation_rate = 1e-4, .seed = 5});
+  fault::injector fq(pm, {.weight_rate = 1e-4, .activation_rate = 1e-4, .seed = 5});
+  for (std::size_t i = 0; i < 300; ++i) {
+    const std::span<const float> x(calib.data() + (i % 50) * 72, 72);
+    std::vector<float> clean(3), y1(3), y2(3);
+    REQUIRE(run(m, x, std::span<float>(clean), a) == status::ok);
+    REQUIRE(fp.run(x, std::span<float>(y1), a) == status::ok);
+    REQUIRE(fq.run(x, std::span<float>(y2), pa) == status::ok);
+    for (std::size_t k = 0; k < 3; ++k) {
+      bad_plain += !(std::abs(y1[k] - clean[k]) <= 1.0f);
+      bad_protected += !(std::abs(y2[k] - clean[k]) <= 1.0f);
+    }
+  }
+  MESSAGE("outputs off by more than 1: unprotected " << bad_plain << ", protected " << bad_protected);
+  CHECK(bad_plain > 0);
+  CHECK(bad_protected < bad_plain);
+}
