@@ -188,3 +188,83 @@ TEST_CASE("statiq-import: a failing import leaves an existing output untouched")
   CHECK(std::system(cmd.c_str()) != 0);
   CHECK(slurp(dir / "m.hpp") == "previous");
 }
+
+namespace {
+// Quantized-operator edits of the small model: a per-tensor scale and zero point as initializers, and a node.
+void add_quant_params(onnx::GraphProto* g, const std::string& prefix, std::initializer_list<float> scales, int zp_type, int zp) {
+  auto* s = g->add_initializer();
+  s->set_name(prefix + "_scale");
+  s->set_data_type(onnx::TensorProto::FLOAT);
+  if (scales.size() != 1) s->add_dims(static_cast<std::int64_t>(scales.size()));
+  for (float v : scales) s->add_float_data(v);
+  auto* z = g->add_initializer();
+  z->set_name(prefix + "_zp");
+  z->set_data_type(zp_type);
+  if (scales.size() != 1) z->add_dims(static_cast<std::int64_t>(scales.size()));
+  for (std::size_t k = 0; k < scales.size(); ++k) z->add_int32_data(zp);
+}
+// Inserts `op`(input, prefix_scale, prefix_zp) -> output before all nodes.
+void add_q_node(onnx::GraphProto* g, const std::string& op, const std::string& in, const std::string& out, const std::string& prefix) {
+  auto* n = g->add_node();
+  n->set_name(op + "_" + in);
+  n->set_op_type(op);
+  n->add_input(in);
+  n->add_input(prefix + "_scale");
+  n->add_input(prefix + "_zp");
+  n->add_output(out);
+  for (int k = g->node_size() - 1; k > 0; --k) g->mutable_node()->SwapElements(k, k - 1);
+}
+}  // namespace
+
+TEST_CASE("statiq-import: quantized operators it cannot map are rejected with the reason") {
+  // Per-axis quantization of an activation (statiq quantizes activations per tensor).
+  check_rejected(import("q_per_axis", model([](onnx::ModelProto& m) {
+                   auto* g = m.mutable_graph();
+                   add_quant_params(g, "xq", {0.1f, 0.2f}, onnx::TensorProto::UINT8, 128);
+                   add_q_node(g, "QuantizeLinear", "x", "x_q", "xq");
+                   g->mutable_node(1)->set_input(0, "x_q");
+                 })),
+                 "node 'QuantizeLinear_x' (QuantizeLinear): y_scale [2] has 2 values: per-axis quantization of activations is not supported");
+  // A quantized tensor read by a float operator without a DequantizeLinear.
+  check_rejected(import("q_no_dequantize", model([](onnx::ModelProto& m) {
+                   auto* g = m.mutable_graph();
+                   add_quant_params(g, "xq", {0.1f}, onnx::TensorProto::UINT8, 128);
+                   add_q_node(g, "QuantizeLinear", "x", "x_q", "xq");
+                   g->mutable_node(1)->set_input(0, "x_q");
+                 })),
+                 "node 'conv0' (Conv): input 'x_q' holds quantized integers");
+  // DequantizeLinear of a float run-time tensor.
+  check_rejected(import("dq_of_float", model([](onnx::ModelProto& m) {
+                   auto* g = m.mutable_graph();
+                   add_quant_params(g, "xq", {0.1f}, onnx::TensorProto::UINT8, 128);
+                   add_q_node(g, "DequantizeLinear", "x", "x_dq", "xq");
+                   g->mutable_node(1)->set_input(0, "x_dq");
+                 })),
+                 "(DequantizeLinear): input 'x' is a float tensor");
+  // u8 and s8 activations in one model.
+  check_rejected(import("q_mixed_types", model([](onnx::ModelProto& m) {
+                   auto* g = m.mutable_graph();
+                   add_quant_params(g, "xq", {0.1f}, onnx::TensorProto::UINT8, 128);
+                   add_quant_params(g, "cq", {0.1f}, onnx::TensorProto::INT8, 0);
+                   add_q_node(g, "DequantizeLinear", "x_q", "x_dq", "xq");
+                   add_q_node(g, "QuantizeLinear", "x", "x_q", "xq");
+                   g->mutable_node(2)->set_input(0, "x_dq");  // conv0
+                   g->mutable_node(2)->set_output(0, "c0");
+                   auto* q = g->add_node();
+                   q->set_name("cq0");
+                   q->set_op_type("QuantizeLinear");
+                   for (const char* i : {"c0", "cq_scale", "cq_zp"}) q->add_input(i);
+                   q->add_output("c_q");
+                   auto* dq = g->add_node();
+                   dq->set_name("cdq0");
+                   dq->set_op_type("DequantizeLinear");
+                   for (const char* i : {"c_q", "cq_scale", "cq_zp"}) dq->add_input(i);
+                   dq->add_output("c");
+                   g->mutable_node()->SwapElements(3, 5);  // relu0 last
+                   g->mutable_node()->SwapElements(3, 4);
+                 })),
+                 "node 'cq0' (QuantizeLinear): the model quantizes activations to both uint8 and int8");
+  // Opset 10 only for graphs of quantized operators.
+  check_rejected(import("opset10_float", model([](onnx::ModelProto& m) { m.mutable_opset_import(0)->set_version(10); })),
+                 "opset 10 is supported only for graphs of QuantizeLinear");
+}

@@ -14,15 +14,37 @@ namespace conformance {
 // (a channels-last 4-D output is transposed back to NCHW). Returns false when statiq::run fails.
 using runner = bool (*)(const std::vector<float>& in, std::vector<float>& out);
 
+// How the source's integer tensors map to the model's float edges (the generated header's edge constants).
+struct edges {
+  bool input_quantized = false;   // input_0 holds u8/s8 q: fed as (q - zero_point) * scale
+  statiq::tensor_quant input{};
+  bool output_quantized = false;  // output_0 holds u8/s8 q: compared as round(y / scale) + zero_point, within 1 LSB
+  statiq::tensor_quant output{};
+  bool output_integer = false;    // output_0 is int32 (ConvInteger/MatMulInteger): compared exactly
+  float output_lsb = 0;           // an int8 model's output step: float outputs may differ by one (0: a float model)
+};
+
+// The output step of an int8 model whose last node is quantized (0 otherwise).
+template <class M>
+constexpr float output_lsb(const M& m) {
+  if constexpr (statiq::is_quantized_model_v<M>) {
+    constexpr std::size_t last = M::num_nodes - 1;
+    if (M::quantized[last]) return m.q[last].scale;
+  }
+  (void)m;
+  return 0.0f;
+}
+
 struct entry {
   const char* name;
   runner run;
+  edges io;
 };
 
 template <class M, std::size_t R>
 bool run(const M& model, const std::array<std::size_t, R>& out_shape, bool channels_last, const std::vector<float>& in,
          std::vector<float>& out) {
-  using G = std::remove_cvref_t<M>;
+  using G = statiq::graph_of_t<std::remove_cvref_t<M>>;
   constexpr std::size_t in_per = G::input_shape::size, out_per = G::output_shape::size;
   if (in.empty() || in.size() % in_per != 0) return false;
   const std::size_t samples = in.size() / in_per;

@@ -43,6 +43,43 @@ def bn1(c):
     return b
 
 
+def qat_cnn():
+    """A quantization-aware-trained CNN as PyTorch's eager QAT exports it (FakeQuantize -> QuantizeLinear +
+    DequantizeLinear): u8 per-tensor activations, s8 per-channel weights on NNCF's narrow grid [-127, 127]
+    (scale = max |w| / 127), Conv+ReLU fused, the logits quantized."""
+    from torch.ao import quantization as tq
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.quant, self.dequant = tq.QuantStub(), tq.DeQuantStub()
+            self.conv, self.relu, self.pool = nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)
+            self.conv2, self.relu2 = nn.Conv2d(8, 8, 3, padding=1, stride=2), nn.ReLU()
+            self.fc = nn.Linear(8 * 2 * 2, 5)
+
+        def forward(self, x):
+            x = self.pool(self.relu(self.conv(self.quant(x))))
+            return self.dequant(self.fc(torch.flatten(self.relu2(self.conv2(x)), 1)))
+
+    net = Net().train()
+    net.qconfig = tq.QConfig(
+        activation=tq.FakeQuantize.with_args(observer=tq.MovingAverageMinMaxObserver, quant_min=0, quant_max=255),
+        weight=tq.FakeQuantize.with_args(observer=tq.MovingAveragePerChannelMinMaxObserver, quant_min=-128,
+                                         quant_max=127, dtype=torch.qint8, qscheme=torch.per_channel_symmetric))
+    tq.fuse_modules_qat(net, [["conv", "relu"], ["conv2", "relu2"]], inplace=True)
+    tq.prepare_qat(net, inplace=True)
+    with torch.no_grad():
+        for _ in range(16):
+            net(torch.randn(4, 3, 8, 8))
+    net.apply(tq.disable_observer)
+    with torch.no_grad():
+        for m in (net.conv, net.conv2, net.fc):
+            w = m.weight.reshape(m.weight.shape[0], -1)
+            m.weight_fake_quant.scale.copy_(w.abs().amax(dim=1) / 127)
+            m.weight_fake_quant.zero_point.zero_()
+    return net
+
+
 def models():
     torch.manual_seed(7)
     yield "flatten_softmax", 13, (2, 3, 4, 5), Lambda(lambda m, x: torch.softmax(torch.flatten(x, 1), 1))
@@ -82,6 +119,7 @@ def models():
     yield "pad_conv", 13, (1, 3, 7, 6), Lambda(  # explicit zero padding before a convolution (TensorFlow style)
         lambda m, x: m.conv(nn.functional.pad(x, (1, 2, 0, 1))), conv=nn.Conv2d(3, 4, 3, stride=2))
     yield "dropout_identity", 13, (3, 6), Lambda(lambda m, x: m.fc(m.do(x)), fc=nn.Linear(6, 4), do=nn.Dropout(0.5))
+    yield "qat_cnn", 13, (3, 3, 8, 8), qat_cnn()
 
 
 def main():

@@ -132,6 +132,11 @@ struct value {
   int node = -1;           // statiq node producing it
   std::vector<i64> perm;   // statiq per-sample position -> ONNX per-sample flat index; empty: canonical
   std::array<i64, 4> pad{};  // a zero Pad (top, left, bottom, right) not yet applied: only a Conv absorbs it
+  bool quantized = false;    // run-time u8/s8 integers (a QuantizeLinear output, a u8/s8 graph input)
+  std::int32_t qtype = 0;    // their ONNX element type (UINT8 or INT8)
+  bool integer = false;      // int32 results of ConvInteger/MatMulInteger, held exactly in float
+  std::vector<float> grid;   // constant from a DequantizeLinear: the int8 grid scale of each slice along grid_axis
+  i64 grid_axis = -1;        // -1: one grid scale for the whole tensor
 };
 
 struct snode {
@@ -144,6 +149,10 @@ struct snode {
   std::string base;                        // parameter name stem
   std::string onnx_value;                  // ONNX value this node's output currently is (folding checks)
   std::string origin;                      // ONNX node(s) it comes from
+  bool has_q = false;                      // output quantization fixed by the source (QuantizeLinear, QLinear*)
+  float q_scale = 1.0f;
+  i64 q_zp = 0;
+  std::vector<float> wscale;               // Conv2d/Dense: the source's int8 weight grid, one scale per output channel
 };
 
 shape_t per_sample(const shape_t& s) { return shape_t(s.begin() + 1, s.end()); }
@@ -172,6 +181,29 @@ std::vector<i64> canonical_perm(const shape_t& ps) {
 
 std::string shape_type(const shape_t& s) { return "statiq::Shape<" + join(s) + ">"; }
 
+struct window {
+  i64 k, s, d, pb, pe, out;
+};
+// ONNX's sliding-window geometry along one axis (auto_pad resolved to explicit pads).
+window make_window(i64 in, i64 k, i64 s, i64 d, i64 pb, i64 pe, const std::string& auto_pad, bool ceil_mode) {
+  window w{k, s, d, pb, pe, 0};
+  const i64 span = d * (k - 1) + 1;
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    const i64 out = (in + s - 1) / s;
+    const i64 total = std::max<i64>(0, (out - 1) * s + span - in);
+    w.pb = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+    w.pe = total - w.pb;
+  } else if (auto_pad == "VALID") {
+    w.pb = w.pe = 0;
+  }
+  const i64 padded = in + w.pb + w.pe;
+  if (padded < span) return w;
+  const i64 num = padded - span;
+  w.out = (ceil_mode ? (num + s - 1) / s : num / s) + 1;
+  if (ceil_mode && (w.out - 1) * s >= in + w.pb) --w.out;
+  return w;
+}
+
 class converter {
  public:
   converter(const onnx::ModelProto& m, const options& o) : model_(m), opt_(o) {}
@@ -189,6 +221,9 @@ class converter {
   shape_t input_shape_;
   bool input_nhwc_ = false;
   bool output_onnx_order_ = false;  // the ONNX input is [N, H, W, C], transposed to NCHW inside (TensorFlow exports)
+  std::int32_t act_type_ = 0;       // element type of the quantized activations (UINT8 or INT8; 0: none yet)
+  std::int32_t input_type_ = onnx::TensorProto::FLOAT;
+  bool integer_ops_ = false;        // ConvInteger/MatMulInteger: a float model over zero-point-shifted integers
 
   [[noreturn]] void fail(const std::string& why) const {
     if (cur_) throw import_error(display_name(*cur_), cur_->op_type(), why);
@@ -241,6 +276,9 @@ class converter {
     if (it == values_.end()) fail("input '" + cur_->input(k) + "' is not produced by any node, input or initializer");
     if (!it->second.is_const && it->second.pad != std::array<i64, 4>{} && cur_->op_type() != "Conv")
       fail("input '" + cur_->input(k) + "' comes from a Pad; statiq folds a zero Pad into a following Conv only");
+    if (it->second.quantized && !reads_quantized(cur_->op_type()))
+      fail("input '" + cur_->input(k) + "' holds quantized integers (a QuantizeLinear output or a u8/s8 graph input); "
+           "statiq reads them through DequantizeLinear, QLinearConv, QLinearMatMul, ConvInteger or MatMulInteger");
     return it->second;
   }
   const tensor& const_in(int k, const char* what) {
@@ -373,6 +411,7 @@ class converter {
       for (std::size_t c = 0; c < C; ++c) {
         for (std::size_t k = 0; k < per; ++k) w[c * per + k] = static_cast<float>(double(w[c * per + k]) * scale[c]);
         b[c] = static_cast<float>(double(b[c]) * scale[c] + shift[c]);
+        if (c < p.wscale.size()) p.wscale[c] = static_cast<float>(double(p.wscale[c]) * std::fabs(scale[c]));  // same grid, scaled
       }
       p.origin += " + " + display_name(*cur_);
       return v;
@@ -450,6 +489,25 @@ class converter {
     return out;
   }
 
+  static bool reads_quantized(const std::string& op) {
+    return op == "DequantizeLinear" || op == "QLinearConv" || op == "QLinearMatMul" || op == "ConvInteger" ||
+           op == "MatMulInteger" || op == "Identity" || op == "Dropout";
+  }
+  struct window2d {
+    window h, w;
+    std::vector<i64> st, dl;
+  };
+  window2d parse_window(i64 H, i64 W, i64 KH, i64 KW, bool ceil_mode, const std::array<i64, 4>& pre, const char* what);
+  int conv_layer(value x, const tensor& wt, const std::vector<float>* bias, const value* wsrc);
+  int gemm_layer(value x, const tensor& b, bool matmul, const std::vector<float>* bias_c, const tensor* c, const value* wsrc);
+  tensor dequantize_const(const tensor& q, const tensor& s, const tensor* zp, i64 axis, std::vector<float>& grid);
+  void set_quant(int node, float scale, i64 zp, std::int32_t type);
+  float scalar_scale(int k, const char* what);
+  std::pair<i64, std::int32_t> scalar_zero_point(int k, const char* what, std::int32_t type);
+  void quantize_linear(), dequantize_linear(), qlinear(bool is_conv), integer_op(bool is_conv);
+  std::vector<int> effective_quant();
+  void emit_quantized_model(std::ostringstream& h);
+  void emit_edge_quantization(std::ostringstream& h);
   void load_inputs();
   void convert_node(const onnx::NodeProto& n);
   bool fold_constant(const onnx::NodeProto& n);
@@ -499,9 +557,12 @@ void converter::load_inputs() {
   input_name_ = in.name();
   if (!in.type().has_tensor_type()) fail("input '" + in.name() + "' is not a tensor");
   const auto& tt = in.type().tensor_type();
-  if (tt.elem_type() != onnx::TensorProto::FLOAT)
+  if (tt.elem_type() != onnx::TensorProto::FLOAT && tt.elem_type() != onnx::TensorProto::UINT8 &&
+      tt.elem_type() != onnx::TensorProto::INT8)
     fail("input '" + in.name() + "' has element type " +
-         onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(tt.elem_type())) + " (float32 only)");
+         onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(tt.elem_type())) +
+         " (float32, or uint8/int8 read through DequantizeLinear or a QLinear operator)");
+  input_type_ = tt.elem_type();
   if (!tt.has_shape()) {
     if (opt_.input_shape.empty()) fail("input '" + in.name() + "' has no shape: give it with --input-shape");
   }
@@ -538,6 +599,10 @@ void converter::load_inputs() {
   n.onnx_value = in.name();
   const int id = add_node(std::move(n));
   values_[in.name()] = dyn_value(s, id);
+  if (input_type_ != onnx::TensorProto::FLOAT) {
+    values_[in.name()].quantized = true;
+    values_[in.name()].qtype = input_type_;
+  }
 }
 
 // ---- constant folding ----
@@ -807,6 +872,7 @@ bool converter::fold_constant(const onnx::NodeProto& n) {
     } else {
       if (t.is_float) { for (float x : t.f) t.i.push_back(static_cast<i64>(x)); t.f.clear(); t.is_float = false; }
     }
+    t.data_type = static_cast<std::int32_t>(to);  // a zero point's type (QuantizeLinear's output type) follows a Cast
     out_tensor(std::move(t));
     return true;
   }
@@ -857,40 +923,46 @@ bool converter::fold_constant(const onnx::NodeProto& n) {
 }
 
 // ---- operators on run-time tensors ----
-struct window {
-  i64 k, s, d, pb, pe, out;
-};
-// ONNX's sliding-window geometry along one axis (auto_pad resolved to explicit pads).
-window make_window(i64 in, i64 k, i64 s, i64 d, i64 pb, i64 pe, const std::string& auto_pad, bool ceil_mode) {
-  window w{k, s, d, pb, pe, 0};
-  const i64 span = d * (k - 1) + 1;
-  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-    const i64 out = (in + s - 1) / s;
-    const i64 total = std::max<i64>(0, (out - 1) * s + span - in);
-    w.pb = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
-    w.pe = total - w.pb;
-  } else if (auto_pad == "VALID") {
-    w.pb = w.pe = 0;
-  }
-  const i64 padded = in + w.pb + w.pe;
-  if (padded < span) return w;
-  const i64 num = padded - span;
-  w.out = (ceil_mode ? (num + s - 1) / s : num / s) + 1;
-  if (ceil_mode && (w.out - 1) * s >= in + w.pb) --w.out;
-  return w;
+// Strides, dilations, pads and auto_pad of a 2-D window over an H x W input (Conv, QLinearConv, ConvInteger and
+// the pools): checked once here; `pre` is a preceding zero Pad the window absorbs, `what` names the window.
+converter::window2d converter::parse_window(i64 H, i64 W, i64 KH, i64 KW, bool ceil_mode, const std::array<i64, 4>& pre,
+                                            const char* what) {
+  const auto st = attr_ints("strides", {1, 1});
+  const auto dl = attr_ints("dilations", {1, 1});
+  const auto pd = attr_ints("pads", {0, 0, 0, 0});
+  const std::string ap = attr_s("auto_pad", "NOTSET");
+  if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER") fail("auto_pad '" + ap + "' is not supported");
+  if (pre != std::array<i64, 4>{} && ap != "NOTSET") fail("auto_pad after a Pad is not supported");
+  if (st.size() != 2 || dl.size() != 2 || pd.size() != 4) fail("strides, dilations and pads must describe 2 spatial axes");
+  for (i64 v : st) if (v <= 0) fail("strides must be positive");
+  for (i64 v : dl) if (v <= 0) fail("dilations must be positive");
+  for (i64 v : pd) if (v < 0) fail("negative pads are not supported");
+  window2d r;
+  r.h = make_window(H, KH, st[0], dl[0], pd[0] + pre[0], pd[2] + pre[2], ap, ceil_mode);
+  r.w = make_window(W, KW, st[1], dl[1], pd[1] + pre[1], pd[3] + pre[3], ap, ceil_mode);
+  if (r.h.out <= 0 || r.w.out <= 0) fail(std::string("the ") + what + " is larger than the padded input");
+  r.st = st;
+  r.dl = dl;
+  return r;
 }
 
 void converter::conv() {
   allow_attrs({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
   value x = dyn_in(0);
+  const tensor& wt = const_in(1, "the weights");
+  std::vector<float> bias;
+  if (has_in(2)) bias = const_float(2, "the bias");
+  conv_layer(x, wt, has_in(2) ? &bias : nullptr, &in(1));
+}
+
+// A Conv2d node over run-time x (NCHW) with float weights [M, C/group, kH, kW]; `wsrc`, when the weights come
+// from a DequantizeLinear, gives their int8 grid (per output channel, axis 0, or per tensor).
+int converter::conv_layer(value x, const tensor& wt, const std::vector<float>* bias_in, const value* wsrc) {
   if (x.shape.size() != 4) fail("only 2-D convolution is supported (input " + shape_str(x.shape) + ")");
   canon(x);
   const std::array<i64, 4> pre = x.pad;  // a preceding zero Pad: the convolution pads further instead
-  if (pre != std::array<i64, 4>{} && attr_s("auto_pad", "NOTSET") != "NOTSET")
-    fail("auto_pad after a Pad is not supported");
   x.shape[2] -= pre[0] + pre[2];
   x.shape[3] -= pre[1] + pre[3];
-  const tensor& wt = const_in(1, "the weights");
   if (!wt.is_float || wt.dims.size() != 4) fail("weights must be a float [M, C/group, kH, kW] tensor");
   const i64 M = wt.dims[0], CG = wt.dims[1], KH = wt.dims[2], KW = wt.dims[3];
   const i64 C = x.shape[1], H = x.shape[2], W = x.shape[3];
@@ -899,21 +971,14 @@ void converter::conv() {
     fail("weights " + shape_str(wt.dims) + " do not match input channels " + std::to_string(C) + " with group " + std::to_string(g));
   const auto ks = attr_ints("kernel_shape", {KH, KW});
   if (ks.size() != 2 || ks[0] != KH || ks[1] != KW) fail("kernel_shape does not match the weights");
-  const auto st = attr_ints("strides", {1, 1});
-  const auto dl = attr_ints("dilations", {1, 1});
-  const auto pd = attr_ints("pads", {0, 0, 0, 0});
-  const std::string ap = attr_s("auto_pad", "NOTSET");
-  if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER") fail("auto_pad '" + ap + "' is not supported");
-  if (st.size() != 2 || dl.size() != 2 || pd.size() != 4) fail("strides, dilations and pads must describe 2 spatial axes");
-  for (i64 v : st) if (v <= 0) fail("strides must be positive");
-  for (i64 v : dl) if (v <= 0) fail("dilations must be positive");
-  for (i64 v : pd) if (v < 0) fail("negative pads are not supported");
-  const window wh = make_window(H, KH, st[0], dl[0], pd[0] + pre[0], pd[2] + pre[2], ap, false);
-  const window ww = make_window(W, KW, st[1], dl[1], pd[1] + pre[1], pd[3] + pre[3], ap, false);
-  if (wh.out <= 0 || ww.out <= 0) fail("the kernel is larger than the padded input");
+  const window2d win = parse_window(H, W, KH, KW, false, pre, "kernel");
+  const window& wh = win.h;
+  const window& ww = win.w;
+  const auto& st = win.st;
+  const auto& dl = win.dl;
   std::vector<float> bias(static_cast<std::size_t>(M), 0.0f);
-  if (has_in(2)) {
-    const auto& b = const_float(2, "the bias");
+  if (bias_in) {
+    const auto& b = *bias_in;
     if (static_cast<i64>(b.size()) != M) fail("bias has " + std::to_string(b.size()) + " values for " + std::to_string(M) + " output channels");
     bias = b;
   }
@@ -939,7 +1004,11 @@ void converter::conv() {
   n.params = {std::move(w), std::move(bias)};
   n.suffix = {"w", "b"};
   n.onnx_value = cur_->output(0);
-  set_out(dyn_value({x.shape[0], M, wh.out, ww.out}, add_node(std::move(n))));
+  if (wsrc && !wsrc->grid.empty() && (wsrc->grid.size() == 1 || (wsrc->grid_axis == 0 && static_cast<i64>(wsrc->grid.size()) == M)))
+    n.wscale = wsrc->grid.size() == 1 ? std::vector<float>(static_cast<std::size_t>(M), wsrc->grid[0]) : wsrc->grid;
+  const int id = add_node(std::move(n));
+  set_out(dyn_value({x.shape[0], M, wh.out, ww.out}, id));
+  return id;
 }
 
 void converter::gemm(bool matmul) {
@@ -947,12 +1016,19 @@ void converter::gemm(bool matmul) {
   else allow_attrs({"alpha", "beta", "transA", "transB"});
   value& xr = in(0);
   if (xr.is_const) fail("the first operand must be a run-time tensor");
-  value x = xr;
-  if (x.shape.size() != 2) fail("only 2-D operands are supported (first operand " + shape_str(x.shape) + ")");
   if (!in(1).is_const)
     fail("the second operand must be a constant (statiq's Dense has constant weights; a product of two run-time tensors is not supported)");
   const tensor& b = const_in(1, "the weights");
-  if (!b.is_float || b.dims.size() != 2) fail("the weights must be a 2-D float tensor");
+  const tensor* c = !matmul && has_in(2) ? &const_in(2, "the bias C") : nullptr;
+  gemm_layer(xr, b, matmul, nullptr, c, &in(1));
+}
+
+// A Dense node over run-time x [N, K] with float weights b ([K, N]; [N, K] for Gemm with transB) and bias: a
+// per-unit vector `bias_c`, or Gemm's C. `wsrc`, when the weights come from a DequantizeLinear, gives their int8
+// grid (per output unit or per tensor).
+int converter::gemm_layer(value x, const tensor& b, bool matmul, const std::vector<float>* bias_c, const tensor* c, const value* wsrc) {
+  if (x.shape.size() != 2) fail("only 2-D operands are supported (first operand " + shape_str(x.shape) + ")");
+  if (!b.is_float || b.dims.size() != 2) fail("the weights must be a 2-D float tensor (weights " + shape_str(b.dims) + ")");
   if (!matmul && attr_i("transA", 0)) fail("transA=1 on a run-time operand is not supported (the batch axis must stay first)");
   const bool tb = !matmul && attr_i("transB", 0);
   const float alpha = matmul ? 1.0f : attr_f("alpha", 1.0f), beta = matmul ? 1.0f : attr_f("beta", 1.0f);
@@ -968,19 +1044,22 @@ void converter::gemm(bool matmul) {
       w[static_cast<std::size_t>(o * K + j)] = alpha == 1.0f ? v : alpha * v;
     }
   std::vector<float> bias(static_cast<std::size_t>(N), 0.0f);
-  if (!matmul && has_in(2)) {
-    const tensor& c = const_in(2, "the bias C");
-    if (!c.is_float) fail("the bias C must be a float tensor");
+  if (bias_c) {
+    if (static_cast<i64>(bias_c->size()) != N) fail("bias has " + std::to_string(bias_c->size()) + " values for " + std::to_string(N) + " outputs");
+    bias = *bias_c;
+  }
+  if (c) {
+    if (!c->is_float) fail("the bias C must be a float tensor");
     // C broadcasts to [M, N]; statiq's bias is per output unit, so C must not vary along the batch axis.
-    shape_t cd = c.dims;
+    shape_t cd = c->dims;
     while (cd.size() < 2) cd.insert(cd.begin(), 1);
-    if (cd[1] != 1 && cd[1] != N) fail("the bias C " + shape_str(c.dims) + " does not broadcast to [M, " + std::to_string(N) + "]");
+    if (cd[1] != 1 && cd[1] != N) fail("the bias C " + shape_str(c->dims) + " does not broadcast to [M, " + std::to_string(N) + "]");
     for (i64 r = 1; r < cd[0]; ++r)
       for (i64 o = 0; o < cd[1]; ++o)
-        if (c.f[static_cast<std::size_t>(r * cd[1] + o)] != c.f[static_cast<std::size_t>(o)])
-          fail("the bias C " + shape_str(c.dims) + " varies along the batch axis (statiq's bias is per output unit)");
+        if (c->f[static_cast<std::size_t>(r * cd[1] + o)] != c->f[static_cast<std::size_t>(o)])
+          fail("the bias C " + shape_str(c->dims) + " varies along the batch axis (statiq's bias is per output unit)");
     for (i64 o = 0; o < N; ++o) {
-      const float v = c.f[static_cast<std::size_t>(cd[1] == 1 ? 0 : o)];
+      const float v = c->f[static_cast<std::size_t>(cd[1] == 1 ? 0 : o)];
       bias[static_cast<std::size_t>(o)] = beta == 1.0f ? v : beta * v;
     }
   }
@@ -992,7 +1071,15 @@ void converter::gemm(bool matmul) {
   n.params = {std::move(w), std::move(bias)};
   n.suffix = {"w", "b"};
   n.onnx_value = cur_->output(0);
-  set_out(dyn_value({x.shape[0], N}, add_node(std::move(n))));
+  if (wsrc && !wsrc->grid.empty() && alpha != 0.0f) {
+    const i64 unit_axis = tb ? 0 : 1;
+    if (wsrc->grid.size() == 1) n.wscale.assign(static_cast<std::size_t>(N), wsrc->grid[0] * std::fabs(alpha));
+    else if (wsrc->grid_axis == unit_axis && static_cast<i64>(wsrc->grid.size()) == N)
+      for (float v : wsrc->grid) n.wscale.push_back(v * std::fabs(alpha));
+  }
+  const int id = add_node(std::move(n));
+  set_out(dyn_value({x.shape[0], N}, id));
+  return id;
 }
 
 void converter::pool(bool is_max) {
@@ -1004,20 +1091,13 @@ void converter::pool(bool is_max) {
   canon(x);
   const auto ks = attr_ints("kernel_shape", {});
   if (ks.size() != 2) fail("kernel_shape must have 2 entries");
-  const auto st = attr_ints("strides", {1, 1});
-  const auto dl = attr_ints("dilations", {1, 1});
-  const auto pd = attr_ints("pads", {0, 0, 0, 0});
-  const std::string ap = attr_s("auto_pad", "NOTSET");
-  if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER") fail("auto_pad '" + ap + "' is not supported");
-  if (st.size() != 2 || dl.size() != 2 || pd.size() != 4) fail("strides, dilations and pads must describe 2 spatial axes");
   for (i64 v : ks) if (v <= 0) fail("kernel_shape must be positive");
-  for (i64 v : st) if (v <= 0) fail("strides must be positive");
-  for (i64 v : dl) if (v <= 0) fail("dilations must be positive");
-  for (i64 v : pd) if (v < 0) fail("negative pads are not supported");
   const bool ceil_mode = attr_i("ceil_mode", 0) != 0;
-  const window wh = make_window(x.shape[2], ks[0], st[0], dl[0], pd[0], pd[2], ap, ceil_mode);
-  const window ww = make_window(x.shape[3], ks[1], st[1], dl[1], pd[1], pd[3], ap, ceil_mode);
-  if (wh.out <= 0 || ww.out <= 0) fail("the window is larger than the padded input");
+  const window2d win = parse_window(x.shape[2], x.shape[3], ks[0], ks[1], ceil_mode, {}, "window");
+  const window& wh = win.h;
+  const window& ww = win.w;
+  const auto& st = win.st;
+  const auto& dl = win.dl;
   if (wh.pb >= ks[0] || wh.pe >= ks[0] || ww.pb >= ks[1] || ww.pe >= ks[1]) fail("pads must be smaller than the kernel");
   std::string t = std::string(is_max ? "statiq::MaxPool" : "statiq::AvgPool") + "<statiq::Kernel<" + std::to_string(ks[0]) + ", " + std::to_string(ks[1]) + ">";
   t += ", statiq::Stride<" + std::to_string(st[0]) + ", " + std::to_string(st[1]) + ">";
@@ -1360,12 +1440,254 @@ void converter::transpose() {
   set_out(v);
 }
 
+// ---- quantized operators ----
+// The source's quantization is taken as given: a QuantizeLinear (or a QLinear* output) fixes the scale and zero
+// point of the statiq node producing the tensor; a DequantizeLinear of a constant folds to float weights whose
+// int8 grid (scale per slice) travels with them; the header quantizes the float graph with exactly those
+// parameters (statiq::quantize_with_params).
+
+float converter::scalar_scale(int k, const char* what) {
+  const tensor& t = const_in(k, what);
+  if (!t.is_float) fail(std::string(what) + " must be a float tensor");
+  if (t.f.size() != 1)
+    fail(std::string(what) + " " + shape_str(t.dims) + " has " + std::to_string(t.f.size()) +
+         " values: per-axis quantization of activations is not supported (statiq quantizes activations per tensor)");
+  if (!(t.f[0] > 0.0f) || std::isinf(t.f[0])) fail(std::string(what) + " must be positive and finite");
+  return t.f[0];
+}
+
+// A per-tensor zero point (absent: 0 of `type`), with its element type.
+std::pair<i64, std::int32_t> converter::scalar_zero_point(int k, const char* what, std::int32_t type) {
+  if (!has_in(k)) return {0, type ? type : std::int32_t{onnx::TensorProto::UINT8}};
+  const tensor& t = const_in(k, what);
+  if (t.is_float || t.i.size() != 1)
+    fail(std::string(what) + " " + shape_str(t.dims) + " must be one integer: per-axis quantization of activations is not supported (statiq quantizes activations per tensor)");
+  return {t.i[0], t.data_type ? t.data_type : type};
+}
+
+void converter::set_quant(int node, float scale, i64 zp, std::int32_t type) {
+  if (type != onnx::TensorProto::UINT8 && type != onnx::TensorProto::INT8)
+    fail("quantized activations of type " + onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(type)) +
+         " are not supported (uint8 or int8)");
+  const i64 lo = type == onnx::TensorProto::UINT8 ? 0 : -128, hi = type == onnx::TensorProto::UINT8 ? 255 : 127;
+  if (zp < lo || zp > hi) fail("zero point " + std::to_string(zp) + " is outside its type's range");
+  if (act_type_ && act_type_ != type)
+    fail("the model quantizes activations to both uint8 and int8 (statiq quantizes all activations of a model to one type)");
+  if (integer_ops_) fail("ConvInteger/MatMulInteger and other quantized operators in one model are not supported");
+  act_type_ = type;
+  snode& n = nodes_[static_cast<std::size_t>(node)];
+  if (n.has_q && (n.q_scale != scale || n.q_zp != zp))
+    fail("the tensor of statiq node " + std::to_string(node) + " (" + n.origin + ") is quantized with scale " +
+         float_literal(n.q_scale) + ", zero point " + std::to_string(n.q_zp) + " and here with scale " + float_literal(scale) +
+         ", zero point " + std::to_string(zp) + " (one quantization per tensor)");
+  n.has_q = true;
+  n.q_scale = scale;
+  n.q_zp = zp;
+}
+
+// (q - zero_point) * scale of a constant integer tensor, per tensor or per slice along `axis`, as ONNX's
+// DequantizeLinear computes it in float. `grid` gets each slice's int8 grid: its scale where |q - zero_point| <= 127
+// (the exact source weights), widened to max |q - zero_point| / 127 otherwise (u8 weights with a zero point).
+tensor converter::dequantize_const(const tensor& q, const tensor& s, const tensor* zp, i64 axis, std::vector<float>& grid) {
+  if (q.is_float) fail("the quantized tensor must be an integer tensor");
+  if (!s.is_float) fail("the scale must be a float tensor");
+  const i64 r = static_cast<i64>(q.dims.size());
+  const i64 ns = static_cast<i64>(s.f.size());
+  if (axis < 0) axis += r;
+  i64 slices = 1, inner = q.count();
+  if (ns != 1) {
+    if (axis < 0 || axis >= r || q.dims[static_cast<std::size_t>(axis)] != ns)
+      fail("the scale has " + std::to_string(ns) + " values; per-axis quantization needs one per slice along axis " +
+           std::to_string(attr_i("axis", 1)) + " of " + shape_str(q.dims));
+    slices = ns;
+    inner = product(q.dims, static_cast<std::size_t>(axis) + 1);
+  }
+  if (zp && (zp->is_float || static_cast<i64>(zp->i.size()) != ns)) fail("the zero point must be an integer tensor shaped like the scale");
+  for (float v : s.f)
+    if (!(v > 0.0f) || std::isinf(v)) fail("scales must be positive and finite");
+  tensor out;
+  out.dims = q.dims;
+  out.is_float = true;
+  out.f.resize(q.i.size());
+  std::vector<i64> maxabs(static_cast<std::size_t>(slices), 0);
+  for (std::size_t e = 0; e < q.i.size(); ++e) {
+    const std::size_t c = static_cast<std::size_t>((static_cast<i64>(e) / inner) % slices);
+    const i64 v = q.i[e] - (zp ? zp->i[c] : 0);
+    maxabs[c] = std::max(maxabs[c], v < 0 ? -v : v);
+    out.f[e] = static_cast<float>(v) * s.f[c];
+  }
+  grid.assign(static_cast<std::size_t>(slices), 0.0f);
+  for (std::size_t c = 0; c < grid.size(); ++c)
+    grid[c] = maxabs[c] <= 127 ? s.f[c] : static_cast<float>(double(s.f[c]) * double(maxabs[c]) / 127.0);
+  return out;
+}
+
+void converter::quantize_linear() {
+  allow_attrs({"axis", "saturate"});
+  value& xv = in(0);
+  if (xv.is_const) {  // a fake-quantized constant (NNCF, QAT exports: float weights -> QuantizeLinear -> DequantizeLinear)
+    const tensor& x = xv.c;
+    const tensor& s = const_in(1, "y_scale");
+    if (!x.is_float || !s.is_float) fail("QuantizeLinear of a constant needs float x and y_scale");
+    const tensor* zp = has_in(2) ? &const_in(2, "y_zero_point") : nullptr;
+    const std::int32_t type = zp && zp->data_type ? zp->data_type : std::int32_t{onnx::TensorProto::UINT8};
+    if (type != onnx::TensorProto::UINT8 && type != onnx::TensorProto::INT8) fail("y_zero_point must be uint8 or int8");
+    const i64 r = static_cast<i64>(x.dims.size()), ns = static_cast<i64>(s.f.size());
+    i64 axis = attr_i("axis", 1), inner = x.count(), slices = 1;
+    if (axis < 0) axis += r;
+    if (ns != 1) {
+      if (axis < 0 || axis >= r || x.dims[static_cast<std::size_t>(axis)] != ns) fail("y_scale does not match the axis");
+      slices = ns;
+      inner = product(x.dims, static_cast<std::size_t>(axis) + 1);
+    }
+    if (zp && static_cast<i64>(zp->i.size()) != ns) fail("y_zero_point must be shaped like y_scale");
+    tensor t;
+    t.dims = x.dims;
+    t.is_float = false;
+    t.data_type = type;
+    const i64 lo = type == onnx::TensorProto::UINT8 ? 0 : -128, hi = type == onnx::TensorProto::UINT8 ? 255 : 127;
+    for (std::size_t e = 0; e < x.f.size(); ++e) {
+      const std::size_t c = static_cast<std::size_t>((static_cast<i64>(e) / inner) % slices);
+      const i64 v = static_cast<i64>(std::nearbyint(x.f[e] / s.f[c])) + (zp ? zp->i[c] : 0);
+      t.i.push_back(std::clamp(v, lo, hi));
+    }
+    value v;
+    v.is_const = true;
+    v.c = std::move(t);
+    set_out(v);
+    return;
+  }
+  if (xv.quantized) fail("input '" + cur_->input(0) + "' is already quantized");
+  const float scale = scalar_scale(1, "y_scale");
+  const auto [zp, type] = scalar_zero_point(2, "y_zero_point", onnx::TensorProto::UINT8);
+  set_quant(xv.node, scale, zp, type);
+  value v = xv;
+  v.quantized = true;
+  v.qtype = type;
+  set_out(v);
+}
+
+void converter::dequantize_linear() {
+  allow_attrs({"axis"});
+  value& xv = in(0);
+  if (xv.is_const) {
+    const tensor& s = const_in(1, "x_scale");
+    const tensor* zp = has_in(2) ? &const_in(2, "x_zero_point") : nullptr;
+    value v;
+    v.is_const = true;
+    v.c = dequantize_const(xv.c, s, zp, attr_i("axis", 1), v.grid);
+    i64 axis = attr_i("axis", 1);
+    if (axis < 0) axis += static_cast<i64>(xv.c.dims.size());
+    v.grid_axis = v.grid.size() == 1 ? -1 : axis;
+    set_out(v);
+    return;
+  }
+  if (!xv.quantized)
+    fail("input '" + cur_->input(0) + "' is a float tensor (DequantizeLinear reads a QuantizeLinear output, a u8/s8 graph input or a constant)");
+  const float scale = scalar_scale(1, "x_scale");
+  const auto [zp, type] = scalar_zero_point(2, "x_zero_point", xv.qtype);
+  if (type != xv.qtype) fail("x_zero_point's type differs from x's");
+  set_quant(xv.node, scale, zp, type);
+  value v = xv;
+  v.quantized = false;
+  set_out(v);
+}
+
+// QLinearConv(x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B) and QLinearMatMul(a, a_scale, a_zp, b, b_scale,
+// b_zp, y_scale, y_zp): an int8 Conv2d/Dense with the given scales; weights per tensor or per output channel.
+void converter::qlinear(bool is_conv) {
+  if (is_conv) allow_attrs({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
+  else allow_attrs({});
+  value xv = in(0);
+  if (xv.is_const) fail("input '" + cur_->input(0) + "' is a constant: a run-time tensor is expected here");
+  if (!xv.quantized) fail("input '" + cur_->input(0) + "' is a float tensor (a QuantizeLinear output or a u8/s8 graph input is expected)");
+  const float xs = scalar_scale(1, is_conv ? "x_scale" : "a_scale");
+  const auto [xzp, xt] = scalar_zero_point(2, is_conv ? "x_zero_point" : "a_zero_point", xv.qtype);
+  set_quant(xv.node, xs, xzp, xt);
+  if (!in(3).is_const) fail("the weights (input '" + cur_->input(3) + "') must be a constant (statiq's layers have constant weights)");
+  const tensor& wq = const_in(3, is_conv ? "w" : "b");
+  const tensor& wsc = const_in(4, is_conv ? "w_scale" : "b_scale");
+  const tensor* wzp = has_in(5) ? &const_in(5, is_conv ? "w_zero_point" : "b_zero_point") : nullptr;
+  const i64 unit_axis = is_conv ? 0 : 1;
+  if (wq.dims.size() != (is_conv ? 4u : 2u))
+    fail(std::string(is_conv ? "the weights must be [M, C/group, kH, kW]" : "only a 2-D constant second operand is supported") +
+         " (weights " + shape_str(wq.dims) + ")");
+  value w;
+  w.is_const = true;
+  w.c = dequantize_const(wq, wsc, wzp, unit_axis, w.grid);
+  w.grid_axis = w.grid.size() == 1 ? -1 : unit_axis;
+  const float ys = scalar_scale(6, "y_scale");
+  const auto [yzp, yt] = scalar_zero_point(7, "y_zero_point", xt);
+  std::vector<float> bias;
+  if (is_conv && has_in(8)) {
+    const tensor& b = const_in(8, "B");
+    if (b.is_float) fail("B must be an int32 tensor");
+    const i64 M = wq.dims[0];
+    if (static_cast<i64>(b.i.size()) != M) fail("B has " + std::to_string(b.i.size()) + " values for " + std::to_string(M) + " output channels");
+    for (i64 c = 0; c < M; ++c)  // B's scale is x_scale * w_scale[c] (ONNX QLinearConv)
+      bias.push_back(static_cast<float>(b.i[static_cast<std::size_t>(c)]) * (xs * wsc.f[wsc.f.size() == 1 ? 0 : static_cast<std::size_t>(c)]));
+  }
+  xv.quantized = false;
+  const int id = is_conv ? conv_layer(xv, w.c, has_in(8) ? &bias : nullptr, &w) : gemm_layer(xv, w.c, true, nullptr, nullptr, &w);
+  if (nodes_[static_cast<std::size_t>(id)].wscale.empty())
+    fail("the weight scale must be per tensor or per output channel");
+  set_quant(id, ys, yzp, yt);
+  value out = values_[cur_->output(0)];
+  out.quantized = true;
+  out.qtype = yt;
+  set_out(out);
+}
+
+// ConvInteger(x, w, x_zp, w_zp) and MatMulInteger(A, B, a_zp, b_zp): int32 results, which no int8 layer produces.
+// Imported as a float Conv2d/Dense over the zero-point-shifted integers (the caller passes x - x_zp, the
+// dequantized input with scale 1); exact while every accumulator stays below 2^24, which is checked here.
+void converter::integer_op(bool is_conv) {
+  if (is_conv) allow_attrs({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
+  else allow_attrs({});
+  value xv = in(0);
+  if (xv.is_const || !xv.quantized || xv.node != 0)
+    fail("input '" + cur_->input(0) + "' must be the u8/s8 graph input (statiq imports ConvInteger/MatMulInteger as a float layer over x - x_zero_point)");
+  const auto [xzp, xt] = scalar_zero_point(2, is_conv ? "x_zero_point" : "a_zero_point", xv.qtype);
+  if (act_type_ || integer_ops_) fail("only one ConvInteger/MatMulInteger reading the graph input is supported, without other quantized operators");
+  const tensor& wq = const_in(1, is_conv ? "w" : "B");
+  const tensor* wzp = has_in(3) ? &const_in(3, is_conv ? "w_zero_point" : "b_zero_point") : nullptr;
+  if (wq.is_float) fail("the weights must be an integer tensor");
+  const i64 unit_axis = is_conv ? 0 : 1;
+  if (wq.dims.size() != (is_conv ? 4u : 2u)) fail("the weights " + shape_str(wq.dims) + " are not supported (" + (is_conv ? "4-D" : "2-D") + " only)");
+  tensor ones;
+  ones.is_float = true;
+  ones.dims = wzp && wzp->i.size() > 1 ? shape_t{static_cast<i64>(wzp->i.size())} : shape_t{};
+  ones.f.assign(wzp && wzp->i.size() > 1 ? wzp->i.size() : 1, 1.0f);
+  std::vector<float> grid;
+  const tensor w = dequantize_const(wq, ones, wzp, unit_axis, grid);
+  // |x - x_zp| <= 255: the largest accumulator is 255 * max over outputs of sum |w - w_zp|.
+  const i64 units = wq.dims[static_cast<std::size_t>(unit_axis)];
+  std::vector<double> l1(static_cast<std::size_t>(units), 0.0);
+  const i64 inner = product(wq.dims, static_cast<std::size_t>(unit_axis) + 1);
+  for (std::size_t e = 0; e < w.f.size(); ++e) l1[static_cast<std::size_t>((static_cast<i64>(e) / inner) % units)] += std::fabs(w.f[e]);
+  for (double v : l1)
+    if (255.0 * v >= 16777216.0) fail("an accumulator may reach 2^24, where float stops holding int32 results exactly");
+  nodes_[0].has_q = true;  // the caller's input: x - x_zp, scale 1
+  nodes_[0].q_scale = 1.0f;
+  nodes_[0].q_zp = xzp;
+  input_type_ = xt;
+  integer_ops_ = true;
+  xv.quantized = false;
+  if (is_conv) conv_layer(xv, w, nullptr, nullptr);
+  else gemm_layer(xv, w, true, nullptr, nullptr, nullptr);
+  value out = values_[cur_->output(0)];
+  out.integer = true;
+  set_out(out);
+}
+
 void converter::convert_node(const onnx::NodeProto& n) {
   cur_ = &n;
   const std::string& op = n.op_type();
   if (!n.domain().empty() && n.domain() != "ai.onnx") fail("operator domain '" + n.domain() + "' is not supported");
-  static const std::set<std::string> quantized = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger"};
-  if (quantized.count(op)) fail("quantized operators are not supported yet (they need statiq's int8 graph layers)");
+  if (op == "QuantizeLinear") { quantize_linear(); return; }
+  if (op == "DequantizeLinear") { dequantize_linear(); return; }
+  if (op == "QLinearConv" || op == "QLinearMatMul") { qlinear(op == "QLinearConv"); return; }
+  if (op == "ConvInteger" || op == "MatMulInteger") { integer_op(op == "ConvInteger"); return; }
   if (fold_constant(n)) return;
   if (op == "Conv") conv();
   else if (op == "Gemm") gemm(false);
@@ -1445,7 +1767,15 @@ result converter::run() {
     if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = static_cast<int>(o.version());
   if (model_.ir_version() <= 0 || model_.opset_import_size() == 0) fail("not an ONNX model (no IR version or opset)");
   if (opset_ == 0) fail("the model imports no default-domain (ai.onnx) opset");
-  if (opset_ < 11 || opset_ > 17) fail("opset " + std::to_string(opset_) + " is not supported (11 to 17)");
+  // Opset 10 introduced the quantized operators; their opset-10 definitions are the ones opset 11 keeps, so a
+  // graph of only those (as ONNX's own tests of them are) is read as well.
+  static const std::set<std::string> opset10_ops = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul",
+                                                    "ConvInteger", "MatMulInteger", "Identity"};
+  bool quantized_only = model_.has_graph() && model_.graph().node_size() > 0;
+  for (const auto& n : model_.graph().node()) quantized_only = quantized_only && opset10_ops.count(n.op_type()) && n.domain().empty();
+  if (opset_ == 10 && !quantized_only)
+    fail("opset 10 is supported only for graphs of QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul, ConvInteger and MatMulInteger (11 to 17 otherwise)");
+  if (opset_ < 10 || opset_ > 17) fail("opset " + std::to_string(opset_) + " is not supported (11 to 17)");
   const auto& g = model_.graph();
   if (g.output_size() != 1) fail("the graph has " + std::to_string(g.output_size()) + " outputs; statiq models have one");
   output_name_ = g.output(0).name();
@@ -1496,6 +1826,8 @@ result converter::run() {
     out.node = add_node(std::move(r));
   }
   values_[output_name_] = out;
+  if (act_type_ && opt_.external_weights)
+    fail("--weights external is not supported for quantized models (the header holds their int8 parameters)");
   result res;
   res.header = emit();
   if (opt_.external_weights)
@@ -1504,8 +1836,38 @@ result converter::run() {
   return res;
 }
 
+// The embed_preprocess(...) call statiq-import's preprocessing options ask for ("" when none), checked against
+// the model's input: `input` its name, `channels` its channel count (the last extent of statiq's shape).
+std::string preprocess_recipe(const options& o, const std::string& input, std::int64_t channels) {
+  if (!o.preprocess_input.empty() && o.preprocess_input != input)
+    throw import_error("", "", "the preprocessing values name the input '" + o.preprocess_input +
+                                   "', but the model's input is '" + input + "'");
+  auto values = [&](const char* option, const std::vector<float>& v, const char* type) {
+    if (v.size() != 1 && static_cast<std::int64_t>(v.size()) != channels)
+      throw import_error("", "", std::string(option) + " gives " + std::to_string(v.size()) + " values, but the input '" +
+                                     input + "' has " + std::to_string(channels) +
+                                     " channels: give one value, or one per channel");
+    std::string r = std::string(", statiq::") + type + "{";
+    for (std::size_t k = 0; k < v.size(); ++k) r += (k ? ", " : "") + float_literal(v[k]);
+    return r + "}";
+  };
+  if (o.reverse_input_channels && channels != 3)
+    throw import_error("", "", "--reverse-input-channels needs an input with 3 channels; the input '" + input +
+                                   "' has " + std::to_string(channels));
+  std::string r;
+  if (!o.mean_values.empty()) r += values("--mean-values", o.mean_values, "mean");
+  if (!o.scale_values.empty()) r += values("--scale-values", o.scale_values, "scale");
+  if (o.reverse_input_channels) r += ", statiq::reverse_channels";
+  if (o.u8_input) r += ", statiq::input<statiq::u8>";
+  return r.empty() ? r : "statiq::embed_preprocess(" + r.substr(2) + ")";
+}
+
 std::string converter::emit() {
   std::ostringstream h;
+  const std::string recipe = preprocess_recipe(opt_, input_name_, nodes_[0].shape.back());
+  if (!recipe.empty() && act_type_)
+    throw import_error("", "", "the preprocessing options (--mean-values, --scale-values, --reverse-input-channels, "
+                               "--input-type u8) are not supported for quantized ONNX models");
   const value& out = values_[output_name_];
   const shape_t in_ps = per_sample(input_shape_), out_ps = per_sample(out.shape);
   const bool nchw_in = input_shape_.size() == 4 && (input_nhwc_ ? opt_.layout == input_layout::nchw : opt_.layout != input_layout::nhwc);
@@ -1529,7 +1891,10 @@ std::string converter::emit() {
   h << "// " << total << " parameters";
   if (opt_.external_weights) h << ", loaded at run time from '" << opt_.weights_file << "' (little-endian float32, parameter order)";
   h << ".\n#pragma once\n\n#include <array>\n#include <cstddef>\n#include <limits>\n#include <ratio>\n#include <span>\n\n#include <statiq/statiq.hpp>\n\n";
+  if (!recipe.empty()) h << "#include <cstdint>\n#include <utility>\n\n#include <statiq/transform/embed_preprocess.hpp>\n\n";
   h << "namespace " << opt_.name << " {\n\n";
+  // With preprocessing: the source model in namespace `source`, the model the caller runs around it.
+  if (!recipe.empty()) h << "namespace source {\n\n";
   // Parameter names.
   std::set<std::string> used;
   std::vector<std::vector<std::string>> names(nodes_.size());
@@ -1567,11 +1932,13 @@ std::string converter::emit() {
   }
   h << ">;\n\n";
   if (!opt_.external_weights) {
-    h << "inline constexpr graph model{";
+    const bool quantized = act_type_ && !integer_ops_;
+    h << "inline constexpr graph " << (quantized ? "float_model" : "model") << "{";
     bool first = true;
     for (const auto& v : names)
       for (const auto& nm : v) { h << (first ? "" : ", ") << nm; first = false; }
     h << "};\n";
+    if (quantized) emit_quantized_model(h);
   } else {
     h << "// Floats in '" << opt_.weights_file << "'.\ninline constexpr std::size_t weight_count = " << total << ";\n";
     h << "static_assert(weight_count == graph::weight_count);\n\n";
@@ -1597,8 +1964,138 @@ std::string converter::emit() {
   h << "inline constexpr auto source_output_shape = " << arr(out_ps) << ";\n";
   h << "// Whether the output's element order is channels-last where ONNX's is channels-first (4-D outputs).\n";
   h << "inline constexpr bool output_channels_last = " << (out_cl ? "true" : "false") << ";\n";
+  emit_edge_quantization(h);
+  if (!recipe.empty()) {
+    h << "\n}  // namespace source\n\n";
+    h << "// The caller's input " << (opt_.u8_input ? "holds raw 8-bit pixels (std::span<const std::uint8_t>)" : "holds floats")
+      << "; preprocessing embedded as Model Optimizer applies it (reverse, subtract the mean, divide by the scale).\n";
+    h << "inline constexpr auto recipe = " << recipe << ";\n";
+    if (!opt_.external_weights) {
+      h << "inline constexpr auto model = source::model | recipe;\n";
+      h << "using graph = statiq::graph_of_t<decltype(model)>;\n";
+    } else {
+      h << "using source::weight_count;\n";
+      h << "// The model over a blob of weight_count floats; it holds its own (folded) copy of the weights.\n";
+      h << "constexpr auto make_model(std::span<const float, weight_count> w) noexcept { return source::make_model(w) | recipe; }\n";
+      h << "using graph = statiq::graph_of_t<decltype(make_model(std::declval<std::span<const float, weight_count>>()))>;\n";
+    }
+    h << "using source::source_input_shape;\nusing source::source_output_shape;\nusing source::output_channels_last;\n";
+  }
   h << "\n}  // namespace " << opt_.name << "\n";
   return h.str();
+}
+
+// Per statiq node: the node whose quantization its output has in the int8 model (-1: none, it runs in float).
+// Layers that only move data (and a Relu/Clip) keep their input's quantization, as statiq's int8 kernels do; a
+// QuantizeLinear after a Relu/Clip that a Conv2d/Dense feeds alone gives that Conv2d/Dense its output quantization
+// (the pair runs fused).
+std::vector<int> converter::effective_quant() {
+  std::vector<int> eff(nodes_.size(), -1);
+  std::vector<int> readers(nodes_.size(), 0);
+  for (const auto& n : nodes_)
+    for (int i : n.inputs) ++readers[static_cast<std::size_t>(i)];
+  auto same = [&](int a, int b) { return nodes_[a].q_scale == nodes_[b].q_scale && nodes_[a].q_zp == nodes_[b].q_zp; };
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    snode& n = nodes_[i];
+    const bool keeps = n.kind == "Flatten" || n.kind == "Reshape" || n.kind == "MaxPool" || n.kind == "AvgPool" ||
+                       n.kind == "GlobalAvgPool" || n.kind == "Relu" || n.kind == "Clip";
+    if (n.kind == "Input" || n.kind == "Conv2d" || n.kind == "Dense" || n.kind == "Add" || n.kind == "Concat") {
+      eff[i] = n.has_q ? static_cast<int>(i) : -1;
+    } else if (keeps) {
+      const int src = n.inputs[0];
+      const snode& p = nodes_[static_cast<std::size_t>(src)];
+      const bool fusable = (n.kind == "Relu" || n.kind == "Clip") && (p.kind == "Conv2d" || p.kind == "Dense") &&
+                           readers[static_cast<std::size_t>(src)] == 1;
+      if (n.has_q && fusable) {
+        eff[static_cast<std::size_t>(src)] = static_cast<int>(i);
+        eff[i] = static_cast<int>(i);
+      } else if (n.has_q && eff[static_cast<std::size_t>(src)] >= 0 && !same(eff[static_cast<std::size_t>(src)], static_cast<int>(i))) {
+        const snode& q = nodes_[static_cast<std::size_t>(eff[static_cast<std::size_t>(src)])];
+        throw import_error(n.origin, n.kind,
+                           "the output is quantized with scale " + float_literal(n.q_scale) + ", zero point " + std::to_string(n.q_zp) +
+                               " but its input with scale " + float_literal(q.q_scale) + ", zero point " + std::to_string(q.q_zp) +
+                               " (statiq's int8 " + n.kind + " keeps its input's quantization)");
+      } else {
+        eff[i] = eff[static_cast<std::size_t>(src)];
+      }
+    }
+  }
+  return eff;
+}
+
+// The int8 model: the float graph (dequantized weights) quantized with the source's scales and zero points.
+void converter::emit_quantized_model(std::ostringstream& h) {
+  const std::vector<int> eff = effective_quant();
+  std::vector<std::size_t> keep_float;
+  std::vector<float> scales;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const snode& n = nodes_[i];
+    const bool weights = n.kind == "Conv2d" || n.kind == "Dense";
+    bool int8 = eff[i] >= 0;
+    for (int k : n.inputs) int8 = int8 && eff[static_cast<std::size_t>(k)] >= 0;
+    if (weights) int8 = int8 && !n.wscale.empty();
+    if (!int8) keep_float.push_back(i);
+    if (weights) {
+      const std::size_t M = static_cast<std::size_t>(n.shape.back());
+      for (std::size_t c = 0; c < M; ++c) scales.push_back(int8 ? n.wscale[c] : 0.0f);
+      if (int8) {
+        const snode& x = nodes_[static_cast<std::size_t>(eff[static_cast<std::size_t>(n.inputs[0])])];
+        const snode& y = nodes_[static_cast<std::size_t>(eff[i])];
+        for (std::size_t c = 0; c < M; ++c) {
+          const double m = double(x.q_scale) * double(n.wscale[c]) / double(y.q_scale);
+          if (!(m < 0.5))
+            throw import_error(n.origin, n.kind,
+                               "requantization multiplier input scale * weight scale / output scale = " + std::to_string(m) +
+                                   " for output channel " + std::to_string(c) + " (statiq's int8 kernels need it below 0.5)");
+        }
+      }
+    }
+  }
+  h << "\n// The source's quantization, taken as given (QuantizeLinear/DequantizeLinear, QLinear*): per node the scale\n"
+       "// and zero point of its output; per output channel of every Conv2d/Dense the scale of its int8 weight grid\n"
+       "// (0: the node runs in float).\n";
+  h << "inline constexpr std::array<statiq::tensor_quant, " << nodes_.size() << "> quantization{{";
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const snode& q = nodes_[static_cast<std::size_t>(eff[i] >= 0 ? eff[i] : 0)];
+    h << (i % 4 == 0 ? "\n    " : " ") << '{' << (eff[i] >= 0 ? float_literal(q.q_scale) : std::string("1.0f")) << ", "
+      << (eff[i] >= 0 ? q.q_zp : 0) << "},";
+  }
+  h << "\n}};\n";
+  h << "inline constexpr std::array<float, " << scales.size() << "> weight_scales{";
+  for (std::size_t c = 0; c < scales.size(); ++c) h << (c % 8 == 0 ? "\n   " : "") << ' ' << float_literal(scales[c]) << ',';
+  h << "\n};\n";
+  std::string ignore = "statiq::ignore<";
+  for (std::size_t k = 0; k < keep_float.size(); ++k) ignore += (k ? ", " : "") + std::to_string(keep_float[k]);
+  ignore += ">";
+  h << "// Nodes kept in float (no quantization in the source, or no int8 weight grid).\n";
+  h << "using float_nodes = " << ignore << ";\n\n";
+  h << "// The int8 model, quantized by the compiler.\n";
+  h << "inline constexpr auto model = statiq::quantize_with_params<"
+    << (act_type_ == onnx::TensorProto::UINT8 ? "std::uint8_t" : "std::int8_t")
+    << ", float_nodes>(float_model, quantization, weight_scales);\n";
+}
+
+// Quantization at the model's edges, for callers holding the source's integer tensors.
+void converter::emit_edge_quantization(std::ostringstream& h) {
+  const value& out = values_[output_name_];
+  const std::vector<int> eff = act_type_ && !integer_ops_ ? effective_quant() : std::vector<int>(nodes_.size(), -1);
+  const bool in_q = input_type_ != onnx::TensorProto::FLOAT;
+  const snode& iq = nodes_[0];
+  const int oe = eff[static_cast<std::size_t>(out.node)];
+  const bool out_q = out.quantized && oe >= 0;
+  h << "// The source's integer tensors at the edges. input_is_quantized: ONNX's input holds "
+    << (input_type_ == onnx::TensorProto::INT8 ? "int8" : "uint8") << " q; pass\n"
+    << "// (q - input_quant.zero_point) * input_quant.scale (exact in float), which the model quantizes back.\n"
+    << "// output_is_quantized: ONNX's output holds integers; the model returns them dequantized with output_quant.\n"
+    << "// output_is_integer: ONNX's output is int32 (ConvInteger/MatMulInteger), returned exactly as floats.\n";
+  h << "inline constexpr bool input_is_quantized = " << (in_q ? "true" : "false") << ";\n";
+  h << "inline constexpr statiq::tensor_quant input_quant{" << float_literal(in_q ? iq.q_scale : 1.0f) << ", "
+    << (in_q ? iq.q_zp : 0) << "};\n";
+  h << "inline constexpr bool output_is_quantized = " << (out_q ? "true" : "false") << ";\n";
+  h << "inline constexpr statiq::tensor_quant output_quant{"
+    << float_literal(out_q ? nodes_[static_cast<std::size_t>(oe)].q_scale : 1.0f) << ", "
+    << (out_q ? nodes_[static_cast<std::size_t>(oe)].q_zp : 0) << "};\n";
+  h << "inline constexpr bool output_is_integer = " << (out.integer ? "true" : "false") << ";\n";
 }
 
 }  // namespace

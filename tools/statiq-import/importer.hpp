@@ -22,6 +22,12 @@ struct options {
   // Tensors bound to the graph's 2nd, 3rd, ... inputs as constants (serialized TensorProto files' bytes):
   // ONNX's operator tests feed weights as graph inputs, statiq models have one run-time input.
   std::vector<std::string> constant_inputs;
+  // Model Optimizer's input preprocessing, embedded with statiq::embed_preprocess (empty / false: none).
+  // preprocess_input names the input the values were given for (MO's `data[...]` form; empty: the only one).
+  std::vector<float> mean_values, scale_values;
+  bool reverse_input_channels = false;
+  bool u8_input = false;  // --input-type u8: the caller feeds raw 8-bit pixels
+  std::string preprocess_input;
 };
 
 struct result {

@@ -15,6 +15,7 @@ namespace statiq_import {
 struct tensor {
   std::vector<std::int64_t> dims;
   bool is_float = true;             // float32 data in f; otherwise integer data in i (int64/int32/bool/...)
+  std::int32_t data_type = 0;       // the ONNX element type it was decoded from (TensorProto::DataType; 0: unknown)
   std::vector<float> f;
   std::vector<std::int64_t> i;
 
@@ -52,6 +53,7 @@ inline tensor decode_tensor(const onnx::TensorProto& t) {
     if (!v.empty()) std::memcpy(v.data(), raw.data(), raw.size());  // little-endian host, as ONNX stores it
     return v;
   };
+  out.data_type = t.data_type();
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT: {
       out.is_float = true;

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Compile cost of statiq-import's generated headers: wall time, peak compiler memory and binary size of a
 program that includes one generated header and runs it, for g++ and clang++ at -O2, for the Fashion-MNIST CNN
-(~0.1 M parameters) and a ~3 M-parameter CNN (made with torch by make_3m_model.py), with embedded weights and
-with --weights external. Each program's output is also checked against PyTorch's.
-Usage: compile_cost.py --importer PATH --source-dir DIR --work DIR [--cxx g++ clang++] [--opt -O2]"""
+(~0.1 M parameters) and a ~3 M-parameter CNN (made with torch by tests/import/make_3m_model.py), with embedded
+weights and with --weights external, and for the QDQ Fashion-MNIST CNN, whose int8 model the compiler quantizes
+(statiq::quantize_with_params in a constant expression). Each program's output is checked against PyTorch's
+(float) or the numpy QDQ reference (int8); the last column is the compile time over the embedded float
+Fashion-MNIST model's with the same compiler.
+Not a test (minutes): cmake --build B --target bench_import_compile_cost, or meson's run target of that name.
+Usage: import_compile_cost.py --importer PATH --source-dir DIR --work DIR [--cxx g++ clang++] [--opt -O2]"""
 import argparse
 import os
 import re
@@ -54,10 +58,9 @@ def main():
     src = os.path.abspath(args.source_dir)
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
-    here = os.path.dirname(os.path.abspath(__file__))
 
     if not os.path.exists(os.path.join(work, "cnn3m.onnx")):
-        subprocess.run([args.python, os.path.join(here, "make_3m_model.py"), work], check=True)
+        subprocess.run([args.python, os.path.join(src, "tests", "import", "make_3m_model.py"), work], check=True)
     fm = os.path.join(src, "tests", "data", "fmnist")
     # fmnist inputs: the first 100 test images, and PyTorch's logits for them.
     import gzip
@@ -68,12 +71,17 @@ def main():
         xs.tofile(f)
     with open(os.path.join(fm, "fmnist_cnn_logits.f32"), "rb") as f, open(os.path.join(work, "fmnist_output.f32"), "wb") as g:
         g.write(f.read(100 * 10 * 4))
+    with open(os.path.join(work, "fmnist_input.f32"), "rb") as f, open(os.path.join(work, "fmnist_qdq_input.f32"), "wb") as g:
+        g.write(f.read())
+    with open(os.path.join(fm, "fmnist_cnn_qdq_logits.f32"), "rb") as f, open(os.path.join(work, "fmnist_qdq_output.f32"), "wb") as g:
+        g.write(f.read(100 * 10 * 4))
 
     cases = [
         ("fmnist (0.1 M, embedded)", os.path.join(fm, "fmnist_cnn.onnx"), "fmnist", False),
         ("fmnist (0.1 M, external)", os.path.join(fm, "fmnist_cnn.onnx"), "fmnist", True),
         ("cnn3m (2.9 M, embedded)", os.path.join(work, "cnn3m.onnx"), "cnn3m", False),
         ("cnn3m (2.9 M, external)", os.path.join(work, "cnn3m.onnx"), "cnn3m", True),
+        ("fmnist QDQ (int8, constexpr)", os.path.join(fm, "fmnist_cnn_qdq.onnx"), "fmnist_qdq", False),
     ]
     rows = []
     for label, onnx_path, stem, ext in cases:
@@ -95,7 +103,8 @@ def main():
                      "print(time.time() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
             secs = rss = float("inf")
             for _ in range(args.repeat):
-                r = subprocess.run([sys.executable, "-c", probe, cxx, "-std=c++20", args.opt,
+                steps = ["-fconstexpr-steps=2147483647"] if "clang" in os.path.basename(cxx) else []
+                r = subprocess.run([sys.executable, "-c", probe, cxx, "-std=c++20", args.opt] + steps + [
                                     "-I" + os.path.join(src, "include"), cpp, "-o", exe],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 secs_s, rss_kb, rc = r.stdout.split()
@@ -112,12 +121,16 @@ def main():
             ssize = os.path.getsize(stripped)
             out = subprocess.run([exe, os.path.join(work, stem + "_input.f32"), os.path.join(work, stem + "_output.f32")],
                                  stdout=subprocess.PIPE, text=True)
-            rows.append((label, cxx, secs, rss, size, ssize, "max |diff| vs PyTorch " + out.stdout.strip()))
+            ref = "numpy QDQ reference" if "qdq" in stem else "PyTorch"
+            rows.append((label, cxx, secs, rss, size, ssize, "max |diff| vs %s %s" % (ref, out.stdout.strip())))
         print("%s: header %.1f MB, import %.1f s" % (label, os.path.getsize(hdr) / 1e6, t_import), flush=True)
-    print("\n%-26s %-9s %9s %12s %12s %12s  %s" % ("model", "compiler", "compile s", "peak RSS MB", "binary KB",
-                                                  "stripped KB", "check"))
+    base = {cxx: secs for label, cxx, secs, *_ in rows if label.startswith("fmnist (0.1 M, embedded)")}
+    print("\n%-30s %-9s %9s %12s %12s %12s %8s  %s" % ("model", "compiler", "compile s", "peak RSS MB", "binary KB",
+                                                       "stripped KB", "ratio", "check"))
     for label, cxx, secs, rss, size, ssize, note in rows:
-        print("%-26s %-9s %9.1f %12.0f %12.0f %12.0f  %s" % (label, cxx, secs, rss, size / 1024, ssize / 1024, note))
+        ratio = secs / base[cxx] if base.get(cxx) else float("nan")
+        print("%-30s %-9s %9.1f %12.0f %12.0f %12.0f %8.2f  %s" % (label, cxx, secs, rss, size / 1024, ssize / 1024,
+                                                                  ratio, note))
     print("peak RSS: the largest process of the compile (cc1plus / clang)")
     return 0
 
