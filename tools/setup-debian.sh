@@ -8,6 +8,7 @@ packages=(
   dataset-fashion-mnist
   libdnnl-dev libxnnpack-dev libpthreadpool-dev libgemmlowp-dev libeigen3-dev
   g++-aarch64-linux-gnu qemu-user
+  gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib libnewlib-arm-none-eabi qemu-system-arm
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -19,6 +19,7 @@
 #include "statiq/graph/input.hpp"
 #include "statiq/graph/pool.hpp"
 #include "statiq/graph/preprocess.hpp"
+#include "statiq/graph/protected.hpp"
 #include "statiq/graph/reshape.hpp"
 #include "statiq/graph/softmax.hpp"
 #include "statiq/graph/value_padded.hpp"

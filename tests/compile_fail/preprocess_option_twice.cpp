@@ -1,4 +1,4 @@
-// expect: each of mean, scale, reverse_channels and layout at most once
+// expect: each of mean, scale, reverse_channels, layout and input at most once
 #include <statiq/statiq.hpp>
 #include <statiq/transform/embed_preprocess.hpp>
 using namespace statiq;

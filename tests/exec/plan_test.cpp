@@ -71,3 +71,21 @@ TEST_CASE("weight bytes are a compile-time constant") {
   static_assert(weight_bytes_v<residual> == expected);
   CHECK(weight_bytes_v<const residual&> == expected);
 }
+
+TEST_CASE("the arena's lower bound: the largest total of tensors live at one step") {
+  // Step 1 writes A (16x16x8 floats, 8192 B) from the caller's input; step 2 reads A and writes B (8x8x16,
+  // 4096 B): both live; step 3 reads B and writes the caller's output.
+  using chain = Graph<Input<Shape<16, 16, 4>>, Conv2d<8, Kernel<3>, Pads<1>>, Conv2d<16, Kernel<3>, Stride<2>, Pads<1>>,
+                      Conv2d<4, Kernel<1>>>;
+  static_assert(arena_lower_bound_v<chain> == 8192 + 4096);
+  CHECK(arena_lower_bound_v<chain, 3> == 3 * (8192 + 4096));
+  CHECK(arena_lower_bound_v<chain> <= arena_bytes_v<chain>);
+  CHECK(arena_lower_bound_v<residual> == 3 * t16);
+  CHECK(arena_lower_bound_v<residual> <= arena_bytes_v<residual>);
+}
+
+TEST_CASE("weights_fit and arena_fits accept a model exactly at its budget") {
+  static_assert(weights_fit<residual, weight_bytes_v<residual>>());
+  static_assert(arena_fits<residual, arena_bytes_v<residual>>());
+  CHECK(weights_fit<residual, 1u << 20>());
+}

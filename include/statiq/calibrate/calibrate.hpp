@@ -84,8 +84,8 @@ inline void check_options(const calibration_options& o) {
 
 // Calibrates `model` on `samples`: see the top of this file. The samples' per-sample shape and layout must be
 // the model's input shape and layout (sample_view_for<M>), checked at compile time.
-template <model_type M, class S, Layout L>
-calibration_stats<graph_of_t<M>> calibrate(const M& model, sample_view<S, L> samples,
+template <model_type M, class S, Layout L, class E>
+calibration_stats<graph_of_t<M>> calibrate(const M& model, sample_view<S, L, E> samples,
                                            const calibration_options& options = {}) {
   using G = graph_of_t<M>;
   using input_shape = typename G::input_shape;
@@ -97,12 +97,17 @@ calibration_stats<graph_of_t<M>> calibrate(const M& model, sample_view<S, L> sam
                  "statiq::calibrate(model, samples, options): the samples' layout must be the layout of the model's "
                  "Input (see calibration_samples_layout_mismatch<model layout, samples layout>)",
                  diagnostic::calibration_samples_layout_mismatch<G::input_layer::layout, L>);
+  STATIQ_REQUIRE((std::is_same_v<E, input_element_t<G>>),
+                 "statiq::calibrate(model, samples, options): the samples' element type must be the model's input "
+                 "element type: std::uint8_t pixels for a model made with embed_preprocess(input<u8>), float "
+                 "otherwise (see calibration_samples_element_mismatch<model element, samples element>)",
+                 diagnostic::calibration_samples_element_mismatch<input_element_t<G>, E>);
   constexpr std::size_t N = G::num_nodes;
 
   detail::check_options(options);
   if (!samples.whole())
     throw calibration_error("statiq::calibrate: the sample buffer holds " + std::to_string(samples.data().size()) +
-                            " floats, not a whole number of samples of " + std::to_string(S::size));
+                            " values, not a whole number of samples of " + std::to_string(S::size));
   if (samples.empty()) throw calibration_error("statiq::calibrate: the calibration set is empty");
 
   calibration_stats<G> stats;

@@ -32,6 +32,10 @@ struct input_not_an_earlier_node;
 template <std::size_t Bytes, std::size_t Budget>
 struct arena_exceeds_budget;
 
+// The parameters a model holds (`Bytes`) exceed the budget the caller stated (`Budget`).
+template <std::size_t Bytes, std::size_t Budget>
+struct weights_exceed_budget;
+
 // ok<cond, Diagnostic> is cond; as a static_assert condition it makes g++ ("'ok<false, shape_mismatch<...>>'
 // evaluates to false") and clang ("failed due to requirement 'ok<false, shape_mismatch<...>>'") print the
 // diagnostic type with its numbers beside the sentence.

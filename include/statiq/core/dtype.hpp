@@ -6,6 +6,15 @@
 
 namespace statiq {
 
+// Element type names as statiq spells them (embed_preprocess(input<u8>), Input<S, layout, u8>).
+using f32 = float;
+using u8 = std::uint8_t;
+using s8 = std::int8_t;
+
+// What a model's input buffer may hold: floats, or raw 8-bit pixels (after embed_preprocess(input<u8>)).
+template <class T>
+concept input_element = std::is_same_v<T, float> || std::is_same_v<T, std::uint8_t>;
+
 // Quantized activations are u8 (asymmetric, POT's `mixed` preset) or s8 (symmetric, `performance`).
 template <class T>
 concept quantized_element = std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::int8_t>;

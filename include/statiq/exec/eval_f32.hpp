@@ -12,6 +12,7 @@
 #include "statiq/graph/dense.hpp"
 #include "statiq/graph/graph.hpp"
 #include "statiq/graph/pool.hpp"
+#include "statiq/graph/protected.hpp"
 #include "statiq/graph/reshape.hpp"
 #include "statiq/graph/softmax.hpp"
 #include "statiq/kernels/conv2d.hpp"
@@ -109,9 +110,10 @@ void eval_node(layer_tag<BatchNorm<E>>, const M& g, const node_io<G, I>& io) noe
 
 template <class G, std::size_t I, class L>
   requires is_clamp_v<L>
-void eval_node(layer_tag<L>, const auto&, const node_io<G, I>& io) noexcept {
+void eval_node(layer_tag<L>, const auto& g, const node_io<G, I>& io) noexcept {
   using S = typename G::template shape_t<I>;
-  kernels::ref::clamp_f32(io.batch * S::size, io.in[0], L::lo, L::hi, io.out);
+  const clamp_range r = clamp_bounds<G, I>(g);  // Protected<Act>: run-time bounds
+  kernels::ref::clamp_f32(io.batch * S::size, io.in[0], r.lo, r.hi, io.out);
 }
 
 template <class G, std::size_t I, class... A>

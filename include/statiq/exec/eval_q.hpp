@@ -66,6 +66,16 @@ void eval_quantized_node(const M& m, const Exec& e, std::byte* const* in, std::b
       const std::uint8_t* packed = m.bytes.data() + M::offsets.bytes[I];
       for (std::size_t s = 0; s < b; ++s) kernels::conv2d_q(d, packed, x + s * In::size, zp, lo, hi, y + s * Out::size);
     }
+  } else if constexpr (is_value_padded_v<L>) {
+    // The int8 convolution with the pad value's contribution at the border pixels (one pass for first layers).
+    constexpr auto d = node_conv_dims<G, I>();
+    constexpr std::size_t packed_bytes = align_up(kernels::conv2d_q_packed_size(d), 64);
+    const std::uint8_t* packed = m.bytes.data() + M::offsets.bytes[I];
+    const auto* w = reinterpret_cast<const std::int8_t*>(packed + packed_bytes);
+    const std::int32_t* bias = m.ints.data() + M::offsets.ints[I];
+    const kernels::qconv_params q{m.q[ins[0]].zero_point, zp, m.mults.data() + M::offsets.mults[I], true, lo, hi};
+    for (std::size_t s = 0; s < b; ++s)
+      kernels::conv2d_q_value_padded(d, packed, q, w, bias, bias + d.out_c, x + s * In::size, y + s * Out::size);
   } else if constexpr (is_dense_v<L>) {
     kernels::gemm_packed<T, T>(m.bytes.data() + M::offsets.bytes[I], b, x, In::size, y, L::units, zp, lo, hi);
   } else if constexpr (std::is_same_v<L, Add>) {

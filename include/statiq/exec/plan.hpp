@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <type_traits>
 
 #include "statiq/graph/activation.hpp"
 #include "statiq/graph/conv2d.hpp"
@@ -80,8 +81,10 @@ constexpr auto node_flags(std::index_sequence<I...>) {
   return f;
 }
 
-// What a plan needs beyond the graph: the bytes per element of each node's output tensor, and the scratch
-// bytes per sample each node needs while it runs. Float models: 4 bytes everywhere, no scratch.
+// What a plan needs beyond the graph: the bytes per element of each node's output tensor, the scratch
+// bytes per sample each node needs while it runs, and whether the Input node's tensor holds what the caller's
+// buffer holds (so that a channels-last input can be read in place). Float models: 4 bytes everywhere, no
+// scratch; an input of raw u8 pixels is widened into an arena buffer.
 template <class G>
 struct float_tensors {
   static constexpr auto elem_bytes = [] {
@@ -90,6 +93,7 @@ struct float_tensors {
     return e;
   }();
   static constexpr std::array<std::size_t, G::num_nodes> scratch{};
+  static constexpr bool input_as_given = std::is_same_v<input_element_t<G>, float>;
 };
 
 template <class G, std::size_t Batch, bool Fuse = true, class T = float_tensors<G>>
@@ -135,7 +139,14 @@ constexpr memory_plan<G::num_nodes> make_plan() {
           return false;
         }
       }();
-      p.kind[0] = G::input_layer::layout == Layout::nhwc && T::elem_bytes[0] == sizeof(float) && !input_in_arena
+      constexpr bool input_as_given = [] {
+        if constexpr (requires { T::input_as_given; }) {
+          return T::input_as_given;
+        } else {
+          return T::elem_bytes[0] == sizeof(float);
+        }
+      }();
+      p.kind[0] = G::input_layer::layout == Layout::nhwc && input_as_given && !input_in_arena
                       ? storage_kind::caller_input
                       : storage_kind::arena;
       continue;
@@ -286,6 +297,11 @@ inline constexpr auto plan_v = detail::make_plan<typename detail::plan_traits<st
 template <class M, std::size_t Batch = 1>
 inline constexpr std::size_t arena_bytes_v = plan_v<M, Batch>.arena_bytes;
 
+// The lower bound the arena is measured against: the largest total of arena buffers (tensors and scratch)
+// live at one step of the plan. No placement of these buffers needs fewer bytes than this.
+template <class M, std::size_t Batch = 1>
+inline constexpr std::size_t arena_lower_bound_v = plan_v<M, Batch>.live_bound;
+
 // Bytes of parameters (weights, biases, normalisation statistics) model type M binds.
 template <class M>
 inline constexpr std::size_t weight_bytes_v = [] {
@@ -315,7 +331,17 @@ using arena_for = arena<plan_key_t<M>, Batch>;
 template <class M, std::size_t Budget, std::size_t Batch = 1>
 constexpr bool arena_fits() {
   STATIQ_REQUIRE(((arena_bytes_v<M, Batch> <= Budget)), "statiq::arena_fits<Model, Budget>: the model's arena exceeds the RAM budget "
-                "(see arena_exceeds_budget<needed bytes, budget bytes>)", diagnostic::arena_exceeds_budget<arena_bytes_v<M, Batch>, Budget>);
+                "(see arena_exceeds_budget<needed bytes, budget bytes>): raise Budget, run a smaller Batch, or shrink the model",
+                diagnostic::arena_exceeds_budget<arena_bytes_v<M, Batch>, Budget>);
+  return true;
+}
+
+// Fails to compile, naming both numbers, when model type M's parameters (weight_bytes_v) exceed Budget bytes.
+template <class M, std::size_t Budget>
+constexpr bool weights_fit() {
+  STATIQ_REQUIRE(((weight_bytes_v<M> <= Budget)), "statiq::weights_fit<Model, Budget>: the model's parameters exceed the "
+                "flash budget (see weights_exceed_budget<model bytes, budget bytes>): raise Budget, quantize the model, "
+                "or shrink it", diagnostic::weights_exceed_budget<weight_bytes_v<M>, Budget>);
   return true;
 }
 

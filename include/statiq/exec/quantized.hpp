@@ -12,6 +12,8 @@
 //   Conv2d          a GEMM blob from kernels::pack_conv2d_q (input zero point and bias folded in), or, for a
 //                   depthwise conv (groups == in_c == out_c), s8 weights [C][kh][kw], s32 bias and Q31
 //                   multipliers for kernels::depthwise_conv2d_q
+//   ValuePadded     the Conv2d's GEMM blob (64-byte aligned), then for the border pixels s8 weights in bytes,
+//                   s32 bias [out_c] and Q16 pad values [in_c] in ints, multipliers [out_c]
 //   Dense           a GEMM blob from kernels::pack_gemm_weights
 //   Add             kernels::qadd_params
 //   Concat          a copy where an input shares the output's scale and zero point (unify_concat_ranges),
@@ -64,7 +66,7 @@ constexpr kernels::conv2d_dims node_conv_dims() {
 }
 
 template <class L>
-inline constexpr bool has_int8_kernel_v = is_conv_v<L> || is_dense_v<L> || std::is_same_v<L, Add> ||
+inline constexpr bool has_int8_kernel_v = is_conv_v<L> || is_value_padded_v<L> || is_dense_v<L> || std::is_same_v<L, Add> ||
                                           is_max_pool_v<L> || is_avg_pool_v<L> || std::is_same_v<L, GlobalAvgPool> ||
                                           std::is_same_v<L, Concat> || is_clamp_v<L> || is_alias_v<L> ||
                                           is_input_v<L>;
@@ -87,7 +89,7 @@ constexpr bool reads_node(std::size_t k) {
 template <class G, std::size_t I>
 constexpr bool has_int8_kernel_at() {
   using L = typename G::template layer_t<I>;
-  if constexpr (is_conv_v<L>) {
+  if constexpr (is_conv_v<L> || is_value_padded_v<L>) {
     return is_depthwise<G, I>() || kernels::conv2d_q_gemm_k(node_conv_dims<G, I>()) <= kernels::conv2d_q_max_k;
   } else {
     return has_int8_kernel_v<L>;
@@ -156,6 +158,14 @@ constexpr void count_node(quantized_counts<G>& c, bool quantized, bool floats_to
       } else {
         c.n_bytes += kernels::conv2d_q_packed_size(d);
       }
+    } else if constexpr (is_value_padded_v<L>) {
+      // The packed GEMM blob, then the s8 weights, s32 bias, multipliers and Q16 pad values the border
+      // pixels are recomputed with.
+      constexpr auto d = node_conv_dims<G, I>();
+      c.n_bytes += align_up(kernels::conv2d_q_packed_size(d), 64) +
+                   static_cast<std::size_t>(d.out_c) * d.k_h * d.k_w * (d.in_c / d.groups);
+      c.n_ints += static_cast<std::size_t>(d.out_c) + static_cast<std::size_t>(d.in_c);
+      c.n_mults += static_cast<std::size_t>(d.out_c);
     } else if constexpr (is_dense_v<L>) {
       using In = typename G::template shape_t<G::template inputs_v<I>[0]>;
       c.n_bytes += kernels::gemm_packed_size(L::units, In::size);
@@ -225,7 +235,8 @@ struct quantized_key {
   static constexpr std::array<std::size_t, N> scratch_of(std::index_sequence<I...>) {
     constexpr auto size = node_sizes<G>(std::make_index_sequence<N>{});
     std::array<std::size_t, N> s{};
-    if (layout_t::quantized[0] && G::input_layer::layout == Layout::nchw) s[0] = size[0] * sizeof(float);
+    if (layout_t::quantized[0] && G::input_layer::layout == Layout::nchw && std::is_same_v<input_element_t<G>, float>)
+      s[0] = size[0] * sizeof(float);
     (
         [&] {
           for (auto k : G::template inputs_v<I>)
@@ -260,6 +271,10 @@ struct quantized_key {
     }();
     // A dynamic model may quantize its input: the Input node needs a buffer of its own.
     static constexpr bool input_in_arena = layout_t::dynamic && layout_t::quantized[0];
+    // Raw u8 pixels are node 0's int8 tensor as they are (scale 1, zero point 0) in a u8 model.
+    static constexpr bool input_as_given = layout_t::quantized[0] && !layout_t::dynamic
+                                               ? std::is_same_v<input_element_t<G>, T>
+                                               : std::is_same_v<input_element_t<G>, float>;
   };
 };
 

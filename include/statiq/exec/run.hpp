@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <concepts>
+#include <cstdint>
 #include <cstring>
 #include <span>
 #include <type_traits>
@@ -78,9 +79,11 @@ struct executor {
   static constexpr auto plan = plan_v<M, Batch, Fuse>;
   static constexpr std::size_t N = G::num_nodes;
 
+  using InE = input_element_t<G>;  // what the caller's buffer holds: float, or std::uint8_t raw pixels
+
   const M& g;
   const Observer& observe;
-  const float* in;
+  const InE* in;
   float* out;
   std::byte* arena;
   std::size_t batch;
@@ -88,7 +91,7 @@ struct executor {
   std::byte* tensor(std::size_t node) const noexcept {
     const std::size_t s = plan.storage[node];
     switch (plan.kind[s]) {
-      case storage_kind::caller_input: return reinterpret_cast<std::byte*>(const_cast<float*>(in));  // never written
+      case storage_kind::caller_input: return reinterpret_cast<std::byte*>(const_cast<InE*>(in));  // never written
       case storage_kind::caller_output: return reinterpret_cast<std::byte*>(out);
       case storage_kind::arena: break;
     }
@@ -136,7 +139,18 @@ struct executor {
   void compute() const noexcept {
     using L = typename G::template layer_t<I>;
     const bool qi = q_at<I>();
-    if constexpr (I == 0) {
+    if constexpr (I == 0 && std::is_same_v<InE, std::uint8_t>) {
+      // Raw u8 pixels: node 0's tensor as they are in a u8 model (read in place when channels-last); else
+      // widened to float, or moved to s8 (q - 128: scale 1, zero point -128), in the pass that transposes NCHW.
+      if (plan.kind[0] == storage_kind::caller_input) return;
+      if constexpr (node_quantized<M>(0)) {
+        if (qi) {
+          load_u8_input(reinterpret_cast<Q*>(tensor(0)));
+          return;
+        }
+      }
+      load_u8_input(ftensor(0));
+    } else if constexpr (I == 0) {
       using S = typename G::input_shape;
       constexpr std::size_t per = S::size;
       if constexpr (node_quantized<M>(0)) {
@@ -198,14 +212,39 @@ struct executor {
             for (std::size_t k = 0; k < ins.size(); ++k) io.in[k] = reinterpret_cast<float*>(inputs[k]);
             io.out = ftensor(I);
             io.batch = batch;
-            if constexpr (clamp_node < N) {
-              using C = typename G::template layer_t<clamp_node>;
-              io.lo = C::lo;
-              io.hi = C::hi;
+            if constexpr (clamp_node < N) {  // Relu/Clip: constants; Protected<Act>: the model's bounds
+              const clamp_range r = clamp_bounds<G, clamp_node>(g);
+              io.lo = r.lo;
+              io.hi = r.hi;
             }
             eval_f32<G, I>(g, io);
           }
         }
+      }
+    }
+  }
+
+  // The caller's u8 samples into node 0's tensor (channels-last) as float, u8 or s8.
+  template <class To>
+  void load_u8_input(To* dst) const noexcept {
+    using S = typename G::input_shape;
+    constexpr std::size_t per = S::size;
+    constexpr auto cvt = [](std::uint8_t v) noexcept -> To {
+      if constexpr (std::is_same_v<To, std::int8_t>) {
+        return static_cast<To>(std::int32_t{v} - 128);
+      } else {
+        return static_cast<To>(v);
+      }
+    };
+    for (std::size_t b = 0; b < batch; ++b) {
+      const std::uint8_t* src = in + b * per;
+      To* out_b = dst + b * per;
+      if constexpr (G::input_layer::layout == Layout::nchw) {
+        constexpr std::size_t c = S::dims[2], hw = per / c;
+        for (std::size_t p = 0; p < hw; ++p)
+          for (std::size_t j = 0; j < c; ++j) out_b[p * c + j] = cvt(src[j * hw + p]);
+      } else {
+        for (std::size_t k = 0; k < per; ++k) out_b[k] = cvt(src[k]);
       }
     }
   }
@@ -235,23 +274,45 @@ struct executor {
 
 }  // namespace detail
 
+namespace diagnostic {
+// run(model, input, ...): the model's Input layer `InputLayer` takes elements of another type than the span's
+// `Given`.
+template <class InputLayer, class Given>
+struct input_element_mismatch;
+}  // namespace diagnostic
+
 namespace detail {
-template <class M, std::size_t Batch, bool Fuse, class Observer>
-status run_impl(const M& m, std::span<const float> input, std::span<float> output,
+template <class M, class E>
+constexpr bool check_input_element() {
+  using G = graph_of_t<M>;
+  STATIQ_REQUIRE((std::is_same_v<E, input_element_t<G>>),
+                 "statiq::run(model, input, output, arena): the input span's element type must be the model's input "
+                 "element type: std::span<const std::uint8_t> for a model made with embed_preprocess(input<u8>), "
+                 "std::span<const float> otherwise (see input_element_mismatch<Input, given element>)",
+                 diagnostic::input_element_mismatch<typename G::input_layer, E>);
+  return std::is_same_v<E, input_element_t<G>>;
+}
+
+template <class M, std::size_t Batch, bool Fuse, class Observer, class E>
+status run_impl(const M& m, std::span<const E> input, std::span<float> output,
                 arena<plan_key_t<M>, Batch, Fuse>& scratch, const Observer& observe) noexcept {
   using G = graph_of_t<M>;
-  constexpr std::size_t in_per = G::input_shape::size;
-  constexpr std::size_t out_per = G::output_shape::size;
-  if (input.empty() || input.size() % in_per != 0) return status::input_size_mismatch;
-  const std::size_t samples = input.size() / in_per;
-  if (output.size() != samples * out_per) return status::output_size_mismatch;
-  for (std::size_t s = 0; s < samples; s += Batch) {
-    const std::size_t b = samples - s < Batch ? samples - s : Batch;
-    executor<M, Batch, Fuse, Observer>{m, observe, input.data() + s * in_per, output.data() + s * out_per,
-                                       scratch.bytes, b}
-        .all(std::make_index_sequence<G::num_nodes>{});
+  if constexpr (!check_input_element<M, E>()) {
+    return status::input_size_mismatch;  // not reached: the element type check above fails to compile
+  } else {
+    constexpr std::size_t in_per = G::input_shape::size;
+    constexpr std::size_t out_per = G::output_shape::size;
+    if (input.empty() || input.size() % in_per != 0) return status::input_size_mismatch;
+    const std::size_t samples = input.size() / in_per;
+    if (output.size() != samples * out_per) return status::output_size_mismatch;
+    for (std::size_t s = 0; s < samples; s += Batch) {
+      const std::size_t b = samples - s < Batch ? samples - s : Batch;
+      executor<M, Batch, Fuse, Observer>{m, observe, input.data() + s * in_per, output.data() + s * out_per,
+                                         scratch.bytes, b}
+          .all(std::make_index_sequence<G::num_nodes>{});
+    }
+    return status::ok;
   }
-  return status::ok;
 }
 }  // namespace detail
 
@@ -262,18 +323,24 @@ status run(const M& m, std::span<const float> input, std::span<float> output,
            arena<plan_key_t<M>, Batch>& scratch) noexcept {
   return detail::run_impl(m, input, output, scratch, detail::no_observer{});
 }
+// The same for a model that takes raw 8-bit pixels (embed_preprocess(..., input<u8>)).
+template <model_type M, std::size_t Batch>
+status run(const M& m, std::span<const std::uint8_t> input, std::span<float> output,
+           arena<plan_key_t<M>, Batch>& scratch) noexcept {
+  return detail::run_impl(m, input, output, scratch, detail::no_observer{});
+}
 
 // Static-extent overload: sizes are checked at compile time.
-template <model_type M, std::size_t Batch, std::size_t NI, std::size_t NO>
+template <model_type M, input_element E, std::size_t Batch, std::size_t NI, std::size_t NO>
   requires(NI != std::dynamic_extent && NO != std::dynamic_extent)
-status run(const M& m, std::span<const float, NI> input, std::span<float, NO> output,
+status run(const M& m, std::span<const E, NI> input, std::span<float, NO> output,
            arena<plan_key_t<M>, Batch>& scratch) noexcept {
   using G = graph_of_t<M>;
   static_assert(NI % G::input_shape::size == 0 && NI > 0,
                 "statiq::run: the input span's extent must be a positive multiple of the model's input size");
   static_assert(NO == NI / G::input_shape::size * G::output_shape::size,
                 "statiq::run: the output span's extent must be (samples in input) x the model's output size");
-  return run(m, std::span<const float>(input), std::span<float>(output), scratch);
+  return run(m, std::span<const E>(input), std::span<float>(output), scratch);
 }
 
 // An arena for run_observed: no layer is fused into another, so every node's own output is observable.
@@ -286,6 +353,12 @@ using observe_arena_for = arena<plan_key_t<M>, Batch, false>;
 template <model_type M, std::size_t Batch, class Observer>
   requires std::invocable<const Observer&, std::size_t, std::span<const float>>
 status run_observed(const M& m, std::span<const float> input, std::span<float> output,
+                    arena<plan_key_t<M>, Batch, false>& scratch, const Observer& observe) noexcept {
+  return detail::run_impl(m, input, output, scratch, observe);
+}
+template <model_type M, std::size_t Batch, class Observer>
+  requires std::invocable<const Observer&, std::size_t, std::span<const float>>
+status run_observed(const M& m, std::span<const std::uint8_t> input, std::span<float> output,
                     arena<plan_key_t<M>, Batch, false>& scratch, const Observer& observe) noexcept {
   return detail::run_impl(m, input, output, scratch, observe);
 }

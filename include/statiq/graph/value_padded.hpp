@@ -1,7 +1,8 @@
 // ValuePadded<Conv2d<...>>: a Conv2d whose padding reads a per-input-channel value instead of zero; params
 // weights, bias, pad value [in_c]. embed_preprocess folds a mean into a padded first convolution with it, the
-// padding then seeing the raw value that preprocessing maps to 0. A quantized version maps a per-tensor pad
-// value onto the input zero point, which is what an int8 convolution pads with anyway.
+// padding then seeing the raw value that preprocessing maps to 0. Quantized, it runs the int8 convolution (whose
+// padding holds the input zero point) and recomputes the border pixels with the pad value's contribution
+// (kernels/ref/conv2d_q_border.hpp).
 #pragma once
 
 #include "statiq/graph/conv2d.hpp"
@@ -36,5 +37,12 @@ struct ValuePadded {
                                                             channels_v<In>};
   };
 };
+
+namespace detail {
+template <class T>
+inline constexpr bool is_value_padded_v = false;
+template <class C>
+inline constexpr bool is_value_padded_v<ValuePadded<C>> = true;
+}  // namespace detail
 
 }  // namespace statiq

@@ -8,7 +8,11 @@
 // A zero-padded convolution then pads the raw input with the value preprocessing maps to 0 (the mean, per channel:
 // a ValuePadded<Conv2d>), which is what makes the fold exact at the borders, where MO declines to fold.
 // Otherwise (another first layer, several readers, reversal into a grouped convolution) a Preprocess layer is
-// inserted after the Input. Float inputs only.
+// inserted after the Input.
+//
+// input<u8> makes the caller's buffer raw 8-bit pixels: run() takes std::span<const std::uint8_t>. A float model
+// widens them into its input buffer in the pass that also transposes an NCHW input; a quantized model whose
+// first layer folded the preprocessing reads them as its int8 input (scale 1, zero point 0): no float step.
 #pragma once
 
 #include <array>
@@ -32,11 +36,11 @@ namespace statiq {
 
 namespace detail {
 
-template <class InputLayer, Layout L>
+template <class InputLayer, Layout L, class E>
 struct with_layout;
-template <class S, Layout Old, Layout L>
-struct with_layout<Input<S, Old>, L> {
-  using type = Input<S, L>;
+template <class S, Layout Old, class OldE, Layout L, class E>
+struct with_layout<Input<S, Old, OldE>, L, E> {
+  using type = Input<S, L, E>;
 };
 
 // What embed_preprocess does to the first layer it folds into, if it can.
@@ -94,17 +98,13 @@ constexpr fold_target_t fold_target() {
   return {node, reshaped};
 }
 
-template <class T>
-inline constexpr bool is_value_padded_v = false;
-template <class C>
-inline constexpr bool is_value_padded_v<ValuePadded<C>> = true;
-
 }  // namespace detail
 
-// The recipe embed_preprocess(options...) makes: MeanN / ScaleN values (0: none), Reverse, and the caller's
-// layout (void: the model's own).
-template <std::size_t MeanN, std::size_t ScaleN, bool Reverse, class LayoutOption>
-struct embed_preprocess_closure : transform_closure<embed_preprocess_closure<MeanN, ScaleN, Reverse, LayoutOption>> {
+// The recipe embed_preprocess(options...) makes: MeanN / ScaleN values (0: none), Reverse, the caller's
+// layout (void: the model's own) and the caller's element type (void: the model's own).
+template <std::size_t MeanN, std::size_t ScaleN, bool Reverse, class LayoutOption, class InputOption = void>
+struct embed_preprocess_closure
+    : transform_closure<embed_preprocess_closure<MeanN, ScaleN, Reverse, LayoutOption, InputOption>> {
   std::array<float, MeanN> mean_values{};
   std::array<float, ScaleN> scale_values{};
 
@@ -130,7 +130,8 @@ struct embed_preprocess_closure : transform_closure<embed_preprocess_closure<Mea
       if constexpr (std::is_void_v<LayoutOption>) return input::layout;
       else return LayoutOption::value;
     }();
-    using new_input = typename detail::with_layout<input, caller_layout>::type;
+    using caller_element = typename std::conditional_t<std::is_void_v<InputOption>, input, InputOption>::element;
+    using new_input = typename detail::with_layout<input, caller_layout, caller_element>::type;
 
     static constexpr bool changes_values = MeanN != 0 || ScaleN != 0 || Reverse;
     static constexpr std::size_t target = detail::fold_target<G>().node;
@@ -272,6 +273,14 @@ template <class O, class... Rest>
 struct layout_option_of<O, Rest...> {
   using type = std::conditional_t<is_layout_option_v<O>, O, typename layout_option_of<Rest...>::type>;
 };
+template <class... O>
+struct input_option_of {
+  using type = void;
+};
+template <class O, class... Rest>
+struct input_option_of<O, Rest...> {
+  using type = std::conditional_t<is_input_option_v<O>, O, typename input_option_of<Rest...>::type>;
+};
 }  // namespace detail
 
 struct embed_preprocess_t {
@@ -282,12 +291,16 @@ struct embed_preprocess_t {
     static_assert(((detail::mean_count_v<O> != 0 ? 1 : 0) + ... + 0) <= 1 &&
                       ((detail::scale_count_v<O> != 0 ? 1 : 0) + ... + 0) <= 1 &&
                       (detail::is_reverse_option_v<O> + ... + 0) <= 1 &&
-                      ((detail::is_layout_option_v<O> ? 1 : 0) + ... + 0) <= 1,
-                  "statiq::embed_preprocess(options...): each of mean, scale, reverse_channels and layout at most once");
+                      ((detail::is_layout_option_v<O> ? 1 : 0) + ... + 0) <= 1 &&
+                      ((detail::is_input_option_v<O> ? 1 : 0) + ... + 0) <= 1,
+                  "statiq::embed_preprocess(options...): each of mean, scale, reverse_channels, layout and input at "
+                  "most once");
     constexpr std::size_t mean_n = (detail::mean_count_v<O> + ... + 0);
     constexpr std::size_t scale_n = (detail::scale_count_v<O> + ... + 0);
     constexpr bool reverse = (detail::is_reverse_option_v<O> + ... + 0) != 0;
-    embed_preprocess_closure<mean_n, scale_n, reverse, typename detail::layout_option_of<O...>::type> r{};
+    embed_preprocess_closure<mean_n, scale_n, reverse, typename detail::layout_option_of<O...>::type,
+                             typename detail::input_option_of<O...>::type>
+        r{};
     (
         [&](const auto& o) {
           using T = std::remove_cvref_t<decltype(o)>;

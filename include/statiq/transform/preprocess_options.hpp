@@ -1,11 +1,13 @@
 // The options of embed_preprocess, spelled as Model Optimizer's: mean{...}, scale{...}, reverse_channels,
-// layout<"nchw">. Values are given in the original model's channel order, one per channel or one for all.
+// layout<"nchw">, input<u8>. Values are given in the original model's channel order, one per channel or one
+// for all.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <type_traits>
 
+#include "statiq/core/dtype.hpp"
 #include "statiq/core/shape.hpp"
 
 namespace statiq {
@@ -79,7 +81,21 @@ struct layout_t {
 template <detail::fixed_string S>
 inline constexpr layout_t<S> layout{};
 
+// --input_type (MO's `--data_type` of the input, as OpenVINO's preprocessing API spells it): what the caller's
+// buffer holds. input<u8>: raw 8-bit pixels, run() then takes std::span<const std::uint8_t>; input<f32>: floats.
+template <class E>
+struct input_t {
+  static_assert(input_element<E>, "statiq::input<E>: the input element type is statiq::u8 or statiq::f32");
+  using element = E;
+};
+template <class E>
+inline constexpr input_t<E> input{};
+
 namespace detail {
+template <class T>
+inline constexpr bool is_input_option_v = false;
+template <class E>
+inline constexpr bool is_input_option_v<input_t<E>> = true;
 template <class T>
 inline constexpr bool is_layout_option_v = false;
 template <fixed_string S>
@@ -97,6 +113,7 @@ inline constexpr std::size_t scale_count_v<scale<N>> = N;
 // An option embed_preprocess accepts.
 template <class T>
 concept preprocess_option = detail::mean_count_v<T> != 0 || detail::scale_count_v<T> != 0 ||
-                            std::is_same_v<T, reverse_channels_t> || detail::is_layout_option_v<T>;
+                            std::is_same_v<T, reverse_channels_t> || detail::is_layout_option_v<T> ||
+                            detail::is_input_option_v<T>;
 
 }  // namespace statiq

@@ -17,9 +17,20 @@
 #include "statiq/core/dtype.hpp"
 #include "statiq/exec/plan.hpp"
 #include "statiq/exec/quantized.hpp"
+#include "statiq/kernels/ref/conv2d_q_border.hpp"
+#include "statiq/core/diagnostics.hpp"
 #include "statiq/transform/pipeline.hpp"
 
 namespace statiq {
+
+namespace diagnostic {
+// quantize_with_params got `Got` output quantizations for a graph of `Expected` nodes.
+template <std::size_t Expected, std::size_t Got>
+struct quantization_outputs_count_mismatch;
+// quantize_with_params got `Got` weight scales; the graph's Conv2d/Dense nodes have `Expected` output channels.
+template <std::size_t Expected, std::size_t Got>
+struct weight_scales_count_mismatch;
+}  // namespace diagnostic
 
 // The range of values a tensor takes (from calibration).
 struct value_range {
@@ -143,6 +154,15 @@ constexpr double quantize_weights(const float* w, std::size_t count, std::int32_
   return s;
 }
 
+// Quantizes one output channel block of weights with a given scale to [-qw, qw]; returns the scale.
+constexpr double quantize_weights_to(const float* w, std::size_t count, float scale, std::int32_t qw, std::int8_t* out) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::int64_t v = round_half_away(static_cast<double>(w[i]) / scale);
+    out[i] = static_cast<std::int8_t>(v < -qw ? -qw : v > qw ? qw : v);
+  }
+  return scale;
+}
+
 constexpr std::int32_t quantize_bias(float b, double scale) {
   const std::int64_t v = round_half_away(b / scale);
   constexpr std::int64_t lim = std::numeric_limits<std::int32_t>::max() / 2;  // headroom for the accumulation
@@ -160,27 +180,58 @@ struct quantize_report {
   std::size_t widened_outputs = 0;
 };
 
-// Quantizes `model` given the value range of every node's output (index = node; a fused Conv2d/Dense ->
-// Relu/Clip pair uses the clamp node's range for both). T: std::uint8_t (mixed) or std::int8_t (performance).
-template <quantized_element T, class Ignore = ignore<>, model_type M>
-constexpr auto quantize_with_ranges(const M& model, std::span<const value_range> ranges, quantize_options opt = {},
-                                    quantize_report* report = nullptr) {
+namespace detail {
+
+// What a quantized source model fixes (quantize_with_params): every node's output quantization and the weight
+// scales of every Conv2d/Dense output channel (node order). Absent (empty spans): ranges decide.
+struct given_quantization {
+  std::span<const tensor_quant> outputs;
+  std::span<const float> weight_scales;
+};
+
+// Output channels of every Conv2d/Dense node of G, summed: how many weight scales a model takes.
+template <class L>
+constexpr std::size_t weight_scales_of() {
+  if constexpr (is_conv_v<L> || is_dense_v<L>) {
+    return L::out_channels;
+  } else {
+    return 0;
+  }
+}
+template <class G, std::size_t... I>
+constexpr std::size_t weight_scale_count(std::index_sequence<I...>) {
+  return (std::size_t{0} + ... + weight_scales_of<typename G::template layer_t<I>>());
+}
+
+template <quantized_element T, class Ignore, model_type M>
+constexpr auto quantize_core(const M& model, std::span<const value_range> ranges, const given_quantization& given,
+                             quantize_options opt, quantize_report* report) {
   using G = graph_of_t<M>;
   using Mask = quantization_mask_t<G, Ignore>;
   using R = Quantized<G, T, Mask>;
   constexpr std::size_t N = G::num_nodes;
   constexpr auto plan = plan_v<G>;
   R r{};
-  const std::int32_t qw = uses_7bit_weights(opt.weights_7bit) ? 63 : 127;
+  const bool fixed = !given.outputs.empty();
+  // Given weight scales are the source model's int8 grid: full range, whatever the target prefers.
+  const std::int32_t qw = !fixed && uses_7bit_weights(opt.weights_7bit) ? 63 : 127;
 
   // Output quantization of every node, in node order (inputs first).
   for (std::size_t i = 0; i < N; ++i) {
-    value_range vr = i < ranges.size() ? ranges[i] : value_range{};
-    if (i < N && plan.fused_clamp[i] < N && plan.fused_clamp[i] < ranges.size()) vr = ranges[plan.fused_clamp[i]];
-    r.q[i] = detail::choose_quant<T>(vr);
+    if (fixed) {
+      r.q[i] = given.outputs[plan.fused_clamp[i] < N ? plan.fused_clamp[i] : i];
+    } else {
+      value_range vr = i < ranges.size() ? ranges[i] : value_range{};
+      if (i < N && plan.fused_clamp[i] < N && plan.fused_clamp[i] < ranges.size()) vr = ranges[plan.fused_clamp[i]];
+      r.q[i] = detail::choose_quant<T>(vr);
+    }
     r.lo[i] = qmin_v<T>;
     r.hi[i] = qmax_v<T>;
   }
+  // Raw u8 pixels (embed_preprocess(input<u8>)) are the input tensor itself: scale 1, whatever the ranges say,
+  // so that they feed the first int8 kernel as they are (u8: zero point 0; s8: q = pixel - 128).
+  if constexpr (std::is_same_v<input_element_t<G>, std::uint8_t>)
+    r.q[0] = tensor_quant{1.0f, std::is_same_v<T, std::uint8_t> ? 0 : -128};
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     // Data-movement layers keep their input's quantization; Concat's inputs take the union range.
     (
@@ -193,11 +244,14 @@ constexpr auto quantize_with_ranges(const M& model, std::span<const value_range>
         ...);
   }(std::make_index_sequence<N>{});
 
+  std::size_t scales_at = 0;  // this node's first entry in given.weight_scales
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (
         [&] {
           using L = typename G::template layer_t<I>;
           constexpr auto ins = G::template inputs_v<I>;
+          const std::size_t ws = scales_at;
+          if constexpr (detail::is_conv_v<L> || detail::is_dense_v<L>) scales_at += L::out_channels;
           if (!R::quantized[I] || R::dynamic) {  // float parameters: float nodes, and every node of a dynamic model
             std::size_t off = R::offsets.floats[I];
             for (std::size_t p = 0; p < L::num_params; ++p) {
@@ -207,17 +261,19 @@ constexpr auto quantize_with_ranges(const M& model, std::span<const value_range>
             }
           }
           if (!R::quantized[I]) return;
-          // Output clamp: a fused Relu/Clip's bounds, or the clamp layer's own.
+          // Output clamp: a fused Relu/Clip's bounds, or the clamp layer's own; a Protected<Act>'s run-time bounds
+          // (statiq::protect) fold in here, intersected with [qmin, qmax] by quantize_value's saturation.
           if constexpr (is_clamp_v<L>) {
-            r.lo[I] = detail::quantize_value<T>(L::lo, r.q[I]);
-            r.hi[I] = detail::quantize_value<T>(L::hi, r.q[I]);
+            const clamp_range b = detail::clamp_bounds<G, I>(model);
+            r.lo[I] = detail::quantize_value<T>(b.lo, r.q[I]);
+            r.hi[I] = detail::quantize_value<T>(b.hi, r.q[I]);
           }
           if constexpr (plan.fused_clamp[I] < N) {
-            using C = typename G::template layer_t<plan.fused_clamp[I]>;
-            r.lo[I] = detail::quantize_value<T>(C::lo, r.q[I]);
-            r.hi[I] = detail::quantize_value<T>(C::hi, r.q[I]);
+            const clamp_range b = detail::clamp_bounds<G, plan.fused_clamp[I]>(model);
+            r.lo[I] = detail::quantize_value<T>(b.lo, r.q[I]);
+            r.hi[I] = detail::quantize_value<T>(b.hi, r.q[I]);
           }
-          if constexpr (detail::is_conv_v<L> || detail::is_dense_v<L>) {
+          if constexpr (detail::is_conv_v<L> || detail::is_dense_v<L> || detail::is_value_padded_v<L>) {
             using In = typename G::template shape_t<ins[0]>;
             constexpr std::size_t n_out = L::out_channels;
             constexpr std::size_t per = G::param_sizes[G::first_param[I]] / n_out;
@@ -226,7 +282,13 @@ constexpr auto quantize_with_ranges(const M& model, std::span<const value_range>
             const tensor_quant xq = r.q[ins[0]];
             detail::const_buffer<std::int8_t> wq(n_out * per);  // transient: constexpr allocation (C++20)
             detail::const_buffer<double> sw(n_out);
-            if (opt.per_channel) {
+            if (!given.weight_scales.empty() && detail::weight_scales_of<L>() > 0) {  // (not ValuePadded: chosen)
+              for (std::size_t c = 0; c < n_out; ++c) {
+                const float s = ws + c < given.weight_scales.size() ? given.weight_scales[ws + c] : 0.0f;
+                sw[c] = s > 0 ? detail::quantize_weights_to(w + c * per, per, s, qw, wq.data() + c * per)
+                              : detail::quantize_weights(w + c * per, per, qw, wq.data() + c * per);
+              }
+            } else if (opt.per_channel) {
               for (std::size_t c = 0; c < n_out; ++c) sw[c] = detail::quantize_weights(w + c * per, per, qw, wq.data() + c * per);
             } else {
               const double s = detail::quantize_weights(w, n_out * per, qw, wq.data());
@@ -244,9 +306,9 @@ constexpr auto quantize_with_ranges(const M& model, std::span<const value_range>
               r.lo[I] = qmin_v<T>;
               r.hi[I] = qmax_v<T>;
               if constexpr (plan.fused_clamp[I] < N) {
-                using C = typename G::template layer_t<plan.fused_clamp[I]>;
-                r.lo[I] = detail::quantize_value<T>(C::lo, r.q[I]);
-                r.hi[I] = detail::quantize_value<T>(C::hi, r.q[I]);
+                const clamp_range b = detail::clamp_bounds<G, plan.fused_clamp[I]>(model);
+                r.lo[I] = detail::quantize_value<T>(b.lo, r.q[I]);
+                r.hi[I] = detail::quantize_value<T>(b.hi, r.q[I]);
               }
               if (report) ++report->widened_outputs;
             }
@@ -269,6 +331,20 @@ constexpr auto quantize_with_ranges(const M& model, std::span<const value_range>
               constexpr auto d = detail::node_conv_dims<G, I>();
               kernels::qconv_params qp{xq.zero_point, r.q[I].zero_point, mult.data(), true, r.lo[I], r.hi[I]};
               kernels::pack_conv2d_q<T>(d, qp, wq.data(), bq.data(), blob);
+              if constexpr (detail::is_value_padded_v<L>) {
+                // For the border pixels: s8 weights, s32 bias, multipliers, and each channel's pad value in
+                // quantized units relative to the input zero point (Q16).
+                std::uint8_t* w8 = blob + detail::align_up(kernels::conv2d_q_packed_size(d), 64);
+                for (std::size_t k = 0; k < wq.size(); ++k) w8[k] = static_cast<std::uint8_t>(wq[k]);
+                const float* pad = model.param(G::first_param[I] + 2);
+                std::int32_t* ints = r.ints.data() + R::offsets.ints[I];
+                for (std::size_t c = 0; c < n_out; ++c) {
+                  ints[c] = bq[c];
+                  r.mults[R::offsets.mults[I] + c] = mult[c];
+                }
+                for (int c = 0; c < d.in_c; ++c)
+                  ints[n_out + c] = kernels::ref::pad_to_q16(static_cast<double>(pad[c]) / xq.scale);
+              }
             }
           } else if constexpr (std::is_same_v<L, Add>) {
             const tensor_quant a = r.q[ins[0]], b = r.q[ins[1]], y = r.q[I];
@@ -279,6 +355,44 @@ constexpr auto quantize_with_ranges(const M& model, std::span<const value_range>
         ...);
   }(std::make_index_sequence<N>{});
   return r;
+}
+
+}  // namespace detail
+
+// Quantizes `model` given the value range of every node's output (index = node; a fused Conv2d/Dense ->
+// Relu/Clip pair uses the clamp node's range for both). T: std::uint8_t (mixed) or std::int8_t (performance).
+template <quantized_element T, class Ignore = ignore<>, model_type M>
+constexpr auto quantize_with_ranges(const M& model, std::span<const value_range> ranges, quantize_options opt = {},
+                                    quantize_report* report = nullptr) {
+  return detail::quantize_core<T, Ignore>(model, ranges, {}, opt, report);
+}
+
+// How many weight scales quantize_with_params takes for graph G: one per output channel of each Conv2d/Dense.
+template <class G>
+inline constexpr std::size_t weight_scale_count_v = detail::weight_scale_count<G>(std::make_index_sequence<G::num_nodes>{});
+
+// Quantizes `model` with the quantization a quantized source model fixes (ONNX QDQ / QLinear*, as statiq-import
+// reads it) instead of calibrating: `outputs` holds every node's output scale and zero point (a fused
+// Conv2d/Dense -> Relu/Clip pair takes the clamp node's; layers that only move data keep their input's);
+// `weight_scales` one scale per output channel of every Conv2d/Dense node in node order (> 0: the weights are
+// round(w / scale) in [-127, 127], the source's own int8 grid when w holds its dequantized weights; <= 0: chosen
+// from the weights, symmetric). Biases and requantization multipliers follow as in quantize_with_ranges
+// (s_in * s_w[c] / s_out); an output scale is widened only where that multiplier would reach 0.5 (counted in
+// `report`).
+template <quantized_element T, class Ignore = ignore<>, model_type M, std::size_t NQ, std::size_t NW>
+constexpr auto quantize_with_params(const M& model, const std::array<tensor_quant, NQ>& outputs,
+                                    const std::array<float, NW>& weight_scales, quantize_report* report = nullptr) {
+  using G = graph_of_t<M>;
+  STATIQ_REQUIRE(NQ == G::num_nodes,
+                 "statiq::quantize_with_params(model, outputs, weight_scales): `outputs` needs one tensor_quant per "
+                 "graph node",
+                 diagnostic::quantization_outputs_count_mismatch<G::num_nodes, NQ>);
+  STATIQ_REQUIRE(NW == weight_scale_count_v<G>,
+                 "statiq::quantize_with_params(model, outputs, weight_scales): `weight_scales` needs one scale per "
+                 "output channel of every Conv2d/Dense node (statiq::weight_scale_count_v<G>)",
+                 diagnostic::weight_scales_count_mismatch<weight_scale_count_v<G>, NW>);
+  const detail::given_quantization given{std::span<const tensor_quant>(outputs), std::span<const float>(weight_scales)};
+  return detail::quantize_core<T, Ignore>(model, {}, given, quantize_options{}, report);
 }
 
 // Widens the ranges of every Concat's inputs (and of the Concat) to their union, as POT unifies scales for
