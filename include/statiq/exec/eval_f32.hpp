@@ -113,7 +113,11 @@ template <class G, std::size_t I, class L>
 void eval_node(layer_tag<L>, const auto& g, const node_io<G, I>& io) noexcept {
   using S = typename G::template shape_t<I>;
   const clamp_range r = clamp_bounds<G, I>(g);  // Protected<Act>: run-time bounds
-  kernels::ref::clamp_f32(io.batch * S::size, io.in[0], r.lo, r.hi, io.out);
+  if constexpr (is_protected_v<L>) {
+    kernels::ref::supervise_range_f32(io.batch * S::size, io.in[0], r.lo, r.hi, io.out);
+  } else {
+    kernels::ref::clamp_f32(io.batch * S::size, io.in[0], r.lo, r.hi, io.out);
+  }
 }
 
 template <class G, std::size_t I, class... A>

@@ -19,6 +19,8 @@ enum class status {
   ok,
   input_size_mismatch,   // input.size() is not a positive multiple of the model's per-sample input size
   output_size_mismatch,  // output.size() is not (samples in input) x the model's per-sample output size
+  arena_plan_mismatch,   // the arena is planned fused where an unfused one is needed, or the other way round
+                         // (fault::injector: see fault::arena_for)
 };
 
 constexpr const char* to_string(status s) noexcept {
@@ -26,6 +28,8 @@ constexpr const char* to_string(status s) noexcept {
     case status::ok: return "ok";
     case status::input_size_mismatch: return "input size is not a positive multiple of the model's input size";
     case status::output_size_mismatch: return "output size does not equal samples x the model's output size";
+    case status::arena_plan_mismatch:
+      return "the arena's memory plan (fused or unfused) is not the one this run needs";
   }
   return "unknown status";
 }

@@ -1,22 +1,38 @@
-// fault::injector: runs a model (float or quantized) under soft errors: bit flips in its weights and in every
-// activation tensor as the tensor is written, each bit independently at a chosen rate, reproducibly from a seed.
+// fault::injector: runs a model (float or quantized) under soft errors: bit flips in its weights and in the
+// tensors its nodes write, each bit independently at a chosen rate, reproducibly from a seed.
 //
 //   statiq::fault::injector inj(model, {.weight_rate = 1e-6, .activation_rate = 1e-6, .seed = 1});
 //   inj.run(input, output, arena);   // one inference under faults; the same calls as statiq::run
 //
 // What one run() models: one inference window. At its start the parameter memory (a private copy of the
-// model's weight and bias values, see parameter_memory below) takes upsets at weight_rate per bit; then every
-// tensor a node writes (the input's copy, each layer's output, wherever the memory plan put it, the caller's
-// output included) takes upsets at activation_rate per bit right after the node wrote it, so the next layer
-// reads the corrupted values; at the end the weights are restored (the flipped bits flipped back), as if the
-// next inference read a fresh copy. Tensors that alias another (Flatten, Reshape, Identity) and clamps fused
-// into their producer write nothing and take no extra upsets.
-// Faults therefore strike the memory a deployed model actually uses: with a Protected activation fused into
-// its producer, a corrupted activation is read by the next layer, whose own clamp bounds the damage.
+// model's weight and bias values, see parameter_memory below) takes upsets at weight_rate per bit; then the
+// tensors the fault site (options::where) names take upsets at activation_rate per bit right after the node
+// wrote them, so the next node reads the corrupted values; at the end the weights are restored (the flipped
+// bits flipped back), as if the next inference read a fresh copy. Weight faults are the same at both sites.
+//
+// site::memory (the default): faults in the memory a deployed model uses. The model runs with its usual fused
+// plan (statiq::arena_for), and every tensor a node writes takes upsets: the input's copy, each layer's
+// output wherever the plan put it, the caller's output included. Tensors that alias another (Flatten,
+// Reshape, Identity) and clamps fused into their producer write nothing and take no extra upsets. With a
+// Protected activation fused into its producer, the clamp runs before the value is stored, so a corrupted
+// activation reaches the next layer unclamped and only that layer's own clamp bounds the damage.
+//
+// site::operator_output: faults in the datapath, as the Ranger paper (and TensorFI) injects them: the raw
+// result of every operator that computes (Conv2d, Dense, pooling, Add, Concat, BatchNorm, Softmax, ...) takes
+// upsets as it leaves the operator, before the activation that follows reads it. The model runs with the
+// unfused plan (fault::arena_for<M, Batch, site::operator_output>, the layout of observe_arena_for), so a
+// Conv2d/Dense writes its output unclamped and the Relu / Clip / Protected node after it clamps the corrupted
+// values. Clamp nodes (the activations, modelled as the checking point), the Input and aliases take no upsets.
+// INT8 models: an operator's output is its requantized tensor (u8/s8, already saturated to the requantization
+// clamp, which includes the following activation's bounds as in the fused plan); a flip there lands before the
+// separate clamp node, which clamps it again to the activation's bounds in quantized units. Unfused and fused
+// plans give the same fault-free outputs, float and INT8.
+//
+// run() returns status::arena_plan_mismatch, flipping nothing, when the arena is not the one the site needs.
 //
 // Determinism: the weights and the activations each have their own flip stream (bit_flipper), seeded from
 // `seed`; the same model, options and sequence of run() calls give the same flips and outputs. rate 0 gives
-// exactly statiq::run's output.
+// exactly statiq::run's output, at either site.
 #pragma once
 
 #include <array>
@@ -39,11 +55,31 @@
 
 namespace statiq::fault {
 
+// Where activation faults strike (see the top of this file).
+enum class site : unsigned char {
+  memory,           // every tensor a node writes, in the fused memory plan (statiq::arena_for)
+  operator_output,  // every operator's raw output, before its activation (the unfused plan)
+};
+
+constexpr const char* to_string(site s) noexcept {
+  switch (s) {
+    case site::memory: return "memory";
+    case site::operator_output: return "operator_output";
+  }
+  return "unknown site";
+}
+
 struct options {
   double weight_rate = 0.0;      // probability per bit of the parameter memory, per run()
-  double activation_rate = 0.0;  // probability per bit of each tensor a node writes
+  double activation_rate = 0.0;  // probability per bit of each tensor the site exposes
   std::uint64_t seed = 0;
+  site where = site::memory;
 };
+
+// The arena injector::run takes for site S: the model's usual fused one for site::memory, the unfused one
+// (every operator's own output materialized, as observe_arena_for) for site::operator_output.
+template <class M, std::size_t Batch = 1, site S = site::memory>
+using arena_for = arena<plan_key_t<M>, Batch, S == site::memory>;
 
 namespace detail {
 
@@ -122,12 +158,21 @@ std::vector<std::span<std::byte>> parameter_memory(Quantized<G, T, Mask>& m) {
   return out;
 }
 
-// Whether node I writes a tensor of its own (not an alias of its input, not a clamp fused into its producer).
+// site::memory: whether node I writes a tensor of its own in the fused plan (not an alias of its input, not a
+// clamp fused into its producer).
 template <class M, std::size_t... I>
 constexpr auto writes_tensor(std::index_sequence<I...>) {
   using G = graph_of_t<M>;
   constexpr auto plan = plan_v<M>;
   return std::array<bool, sizeof...(I)>{(I == 0 || !(plan.fused[I] || is_alias_v<typename G::template layer_t<I>>))...};
+}
+
+// site::operator_output: whether node I is an operator that computes (not the Input, an alias or a clamp).
+template <class M, std::size_t... I>
+constexpr auto computes_output(std::index_sequence<I...>) {
+  using G = graph_of_t<M>;
+  return std::array<bool, sizeof...(I)>{
+      (I != 0 && !is_alias_v<typename G::template layer_t<I>> && !is_clamp_v<typename G::template layer_t<I>>)...};
 }
 
 }  // namespace detail
@@ -143,19 +188,28 @@ class injector {
       : model_(std::make_unique<model_t>(copy_of(model))),
         weights_(o.weight_rate, o.seed * 2 + 0x5eed),
         activations_(o.activation_rate, o.seed * 2 + 1 + 0x5eed),
-        memory_(detail::parameter_memory(*model_)) {}
+        memory_(detail::parameter_memory(*model_)),
+        where_(o.where) {}
 
-  // One inference (input.size() / input size samples) under faults; returns what statiq::run returns.
-  template <class E, std::size_t Batch>
-  status run(std::span<const E> input, std::span<float> output, arena<plan_key_t<M>, Batch>& scratch) {
+  // One inference (input.size() / input size samples) under faults; returns what statiq::run returns, or
+  // status::arena_plan_mismatch when `scratch` is not fault::arena_for<M, Batch, site> for this injector's site.
+  template <class E, std::size_t Batch, bool Fuse>
+  status run(std::span<const E> input, std::span<float> output, arena<plan_key_t<M>, Batch, Fuse>& scratch) {
+    if (Fuse != (where_ == site::memory)) return status::arena_plan_mismatch;
     // The input is copied: the Input node's tensor may be the caller's buffer, which must not be written.
     auto& copy = input_buffer<E>();
     copy.assign(input.begin(), input.end());
     undo_.clear();
     for (std::span<std::byte> mem : memory_)
       weights_.flip(mem, [&](std::size_t at, std::byte mask) { undo_.push_back({mem.data() + at, mask}); });
-    static constexpr auto writes =
-        detail::writes_tensor<model_t>(std::make_index_sequence<graph::num_nodes>{});
+    static constexpr auto writes = [] {
+      constexpr auto nodes = std::make_index_sequence<graph::num_nodes>{};
+      if constexpr (Fuse) {
+        return detail::writes_tensor<model_t>(nodes);
+      } else {
+        return detail::computes_output<model_t>(nodes);
+      }
+    }();
     const auto observe = [this](std::size_t node, auto values, auto&&...) {
       if (!writes[node]) return;
       const auto bytes = std::as_bytes(values);  // the arena, the caller's output or the input copy: writable
@@ -169,6 +223,7 @@ class injector {
   const model_t& model() const noexcept { return *model_; }  // the working copy: clean between run() calls
   const bit_flipper& weight_faults() const noexcept { return weights_; }
   const bit_flipper& activation_faults() const noexcept { return activations_; }
+  site where() const noexcept { return where_; }
 
  private:
   struct flipped {
@@ -197,6 +252,7 @@ class injector {
   bit_flipper weights_;
   bit_flipper activations_;
   std::vector<std::span<std::byte>> memory_;  // in *model_
+  site where_;
   std::vector<flipped> undo_;
   std::vector<float> input_f32_;
   std::vector<std::uint8_t> input_u8_;

@@ -7,7 +7,8 @@
 // One parameter array of 2 floats {lo, hi} (lo <= hi), so the bounds are data: calibration decides them and a
 // baked model carries them. A Protected node is a clamp like Relu and Clip: the memory plan fuses it into a
 // Conv2d/Dense it is the only reader of (the float kernels clamp to run-time bounds), and the quantizer folds
-// its bounds into the producer's requantization clamp, where it costs nothing at run time.
+// its bounds into the producer's requantization clamp, where it costs nothing at run time. Run as a node of its
+// own (the unfused plan), it also sets a NaN to lo: a NaN lies in no range (Relu and Clip pass it through).
 #pragma once
 
 #include <array>

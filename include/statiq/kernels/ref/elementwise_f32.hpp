@@ -17,6 +17,16 @@ constexpr void clamp_f32(std::size_t n, const float* x, float lo, float hi, floa
   }
 }
 
+// Range supervision (Protected<Act>): x clamped to [lo, hi], and a NaN, which lies in no range, set to lo.
+// clamp_f32 passes a NaN through (x < lo and x > hi are both false); a NaN a bit flip made would then reach
+// every later layer.
+constexpr void supervise_range_f32(std::size_t n, const float* x, float lo, float hi, float* y) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i] >= lo ? x[i] : lo;  // false for NaN
+    y[i] = v > hi ? hi : v;
+  }
+}
+
 // y[p][c] = (x[p][c] - mean[c]) / sqrt(var[c] + eps) * gamma[c] + beta[c], the order PyTorch uses.
 inline void batch_norm_f32(std::size_t positions, std::size_t c, const float* x, const float* gamma,
                            const float* beta, const float* mean, const float* var, float eps, float* y) {
