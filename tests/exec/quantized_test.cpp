@@ -323,6 +323,23 @@ static_assert(compile_time_q.q[1].scale > 0.0f && compile_time_q.bytes.size() > 
 static_assert(kernels::detail::load_u32(compile_time_q.bytes.data()) == kernels::gemm_packed_magic);
 }  // namespace
 
+TEST_CASE("a widened output scale reaches the layers that keep their input's quantization") {
+  // Node 1's range is so narrow that s_in * s_w / s_out would pass 0.5: its output scale is widened, and the
+  // Relu fused into it and the MaxPool after it (both keep their input's quantization) must carry the widened
+  // scale, or node 4 would read node 3's bytes at the wrong scale.
+  std::array<value_range, 10> narrow = fixed_ranges;
+  narrow[1] = narrow[2] = narrow[3] = {0.0f, 1e-4f};
+  quantize_report report;
+  const auto q = quantize_with_ranges<std::uint8_t>(constexpr_plain, narrow, {}, &report);
+  CHECK(report.widened_outputs >= 1);
+  CHECK(q.q[1].scale > 1e-4f / 255);
+  for (std::size_t i : {2, 3}) {
+    CAPTURE(i);
+    CHECK(q.q[i].scale == q.q[1].scale);
+    CHECK(q.q[i].zero_point == q.q[1].zero_point);
+  }
+}
+
 TEST_CASE("quantization in constexpr gives the same bytes as at run time") {
   const auto run_time_q = quantize_with_ranges<std::uint8_t>(constexpr_plain, fixed_ranges);
   CHECK(run_time_q.bytes == compile_time_q.bytes);

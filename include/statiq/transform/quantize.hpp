@@ -250,6 +250,8 @@ constexpr auto quantize_core(const M& model, std::span<const value_range> ranges
         [&] {
           using L = typename G::template layer_t<I>;
           constexpr auto ins = G::template inputs_v<I>;
+          // Again, now that every producer before I is final (an output scale may have been widened below).
+          if constexpr (I > 0 && detail::keeps_input_quant_v<L>) r.q[I] = r.q[ins[0]];
           const std::size_t ws = scales_at;
           if constexpr (detail::is_conv_v<L> || detail::is_dense_v<L>) scales_at += L::out_channels;
           if (!R::quantized[I] || R::dynamic) {  // float parameters: float nodes, and every node of a dynamic model
