@@ -38,13 +38,27 @@ template <class T>
 HWY_INLINE void CopySmall(T* HWY_RESTRICT dst, const T* HWY_RESTRICT src, std::size_t n) {
   auto* d = reinterpret_cast<unsigned char*>(dst);
   const auto* s = reinterpret_cast<const unsigned char*>(src);
-  std::size_t bytes = n * sizeof(T);
-  for (; bytes >= 32; bytes -= 32, d += 32, s += 32) std::memcpy(d, s, 32);
-  if (bytes >= 16) { std::memcpy(d, s, 16); d += 16; s += 16; bytes -= 16; }
-  if (bytes >= 8) { std::memcpy(d, s, 8); d += 8; s += 8; bytes -= 8; }
-  if (bytes >= 4) { std::memcpy(d, s, 4); d += 4; s += 4; bytes -= 4; }
-  if (bytes >= 2) { std::memcpy(d, s, 2); d += 2; s += 2; bytes -= 2; }
-  if (bytes) *d = *s;
+  const std::size_t bytes = n * sizeof(T);
+  // Whole chunks, then one chunk ending at the last byte (it rewrites some bytes with the same values).
+  if (bytes >= 32) {
+    std::size_t o = 0;
+    for (; o + 32 <= bytes; o += 32) std::memcpy(d + o, s + o, 32);
+    if (o < bytes) std::memcpy(d + bytes - 32, s + bytes - 32, 32);
+  } else if (bytes >= 16) {
+    std::memcpy(d, s, 16);
+    std::memcpy(d + bytes - 16, s + bytes - 16, 16);
+  } else if (bytes >= 8) {
+    std::memcpy(d, s, 8);
+    std::memcpy(d + bytes - 8, s + bytes - 8, 8);
+  } else if (bytes >= 4) {
+    std::memcpy(d, s, 4);
+    std::memcpy(d + bytes - 4, s + bytes - 4, 4);
+  } else if (bytes >= 2) {
+    std::memcpy(d, s, 2);
+    std::memcpy(d + bytes - 2, s + bytes - 2, 2);
+  } else if (bytes) {
+    *d = *s;
+  }
 }
 template <class T>
 HWY_INLINE void FillSmall(T* dst, T v, std::size_t n) {
@@ -62,6 +76,13 @@ HWY_INLINE void Patch(const conv2d_dims& d, const T* HWY_RESTRICT x, int g, int 
   const std::size_t row = static_cast<std::size_t>(d.k_w) * cin_g;
   const int ih0 = oh * d.stride_h - d.pad_top, iw0 = ow * d.stride_w - d.pad_left;
   const bool cols_inside = iw0 >= 0 && iw0 + (d.k_w - 1) * d.dil_w < d.in_w;
+  if (cols_inside && d.groups == 1 && d.dil_w == 1 && ih0 >= 0 && ih0 + (d.k_h - 1) * d.dil_h < d.in_h) {
+    // The whole window inside the input (most pixels): one contiguous copy per kernel row, no checks.
+    const T* xr = x + (static_cast<std::ptrdiff_t>(ih0) * d.in_w + iw0) * d.in_c;
+    const std::ptrdiff_t step = static_cast<std::ptrdiff_t>(d.dil_h) * d.in_w * d.in_c;
+    for (int kh = 0; kh < d.k_h; ++kh, out += row, xr += step) CopySmall(out, xr, row);
+    return;
+  }
   for (int kh = 0; kh < d.k_h; ++kh, out += row) {
     const int ih = ih0 + kh * d.dil_h;
     if (ih < 0 || ih >= d.in_h) {
