@@ -9,6 +9,7 @@
 #include "statiq/graph/identity.hpp"
 #include "statiq/graph/preprocess.hpp"
 #include "statiq/graph/value_padded.hpp"
+#include "statiq/kernels/ref/conv2d_q_border.hpp"
 
 namespace statiq::detail {
 
@@ -50,30 +51,24 @@ void eval_node(layer_tag<ValuePadded<Conv>>, const M& g, const node_io<G, I>& io
   constexpr int cout_g = d.out_c / d.groups;
   for (std::size_t s = 0; s < io.batch; ++s) {
     float* y = io.out + s * Out::size;
-    for (int oh = 0; oh < d.out_h; ++oh) {
-      const int ih0 = oh * d.stride_h - d.pad_top;
-      const bool row_border = ih0 < 0 || ih0 + (d.k_h - 1) * d.dil_h >= d.in_h;
-      for (int ow = 0; ow < d.out_w; ++ow) {
-        const int iw0 = ow * d.stride_w - d.pad_left;
-        if (!row_border && iw0 >= 0 && iw0 + (d.k_w - 1) * d.dil_w < d.in_w) continue;
-        float* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * d.out_c;
-        for (int oc = 0; oc < d.out_c; ++oc) {
-          const float* pg = pad + (oc / cout_g) * cin_g;
-          float acc = 0.0f;
-          for (int kh = 0; kh < d.k_h; ++kh) {
-            const int ih = ih0 + kh * d.dil_h;
-            const bool h_out = ih < 0 || ih >= d.in_h;
-            for (int kw = 0; kw < d.k_w; ++kw) {
-              const int iw = iw0 + kw * d.dil_w;
-              if (!h_out && iw >= 0 && iw < d.in_w) continue;
-              const float* wp = w + ((static_cast<std::ptrdiff_t>(oc) * d.k_h + kh) * d.k_w + kw) * cin_g;
-              for (int ci = 0; ci < cin_g; ++ci) acc += pg[ci] * wp[ci];
-            }
+    kernels::ref::for_each_border_pixel(d, [&](int oh, int ow, int ih0, int iw0) {
+      float* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * d.out_c;
+      for (int oc = 0; oc < d.out_c; ++oc) {
+        const float* pg = pad + (oc / cout_g) * cin_g;
+        float acc = 0.0f;
+        for (int kh = 0; kh < d.k_h; ++kh) {
+          const int ih = ih0 + kh * d.dil_h;
+          const bool h_out = ih < 0 || ih >= d.in_h;
+          for (int kw = 0; kw < d.k_w; ++kw) {
+            const int iw = iw0 + kw * d.dil_w;
+            if (!h_out && iw >= 0 && iw < d.in_w) continue;
+            const float* wp = w + ((static_cast<std::ptrdiff_t>(oc) * d.k_h + kh) * d.k_w + kw) * cin_g;
+            for (int ci = 0; ci < cin_g; ++ci) acc += pg[ci] * wp[ci];
           }
-          yp[oc] += acc;
         }
+        yp[oc] += acc;
       }
-    }
+    });
     if (io.lo != -inf || io.hi != inf)
       for (std::size_t k = 0; k < Out::size; ++k) y[k] = y[k] < io.lo ? io.lo : (y[k] > io.hi ? io.hi : y[k]);
   }

@@ -22,6 +22,7 @@
 #include "statiq/kernels/gemm_u8s8-inl.h"
 #include "statiq/kernels/ref/conv2d.hpp"
 #include "statiq/kernels/ref/conv2d_q.hpp"
+#include "statiq/kernels/ref/conv2d_q_border.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace statiq::kernels::HWY_NAMESPACE {
@@ -352,10 +353,7 @@ HWY_NOINLINE void FirstLayerRowsBlock(D32 d32, const conv2d_dims& d, const gemm_
                 for (std::size_t l = 0; l < lanes; ++l) acc64[l] += tp[l];
               }
             }
-            for (std::size_t l = 0; l < lanes; ++l) {
-              const std::int64_t pa = acc64[l];
-              corr[l] = static_cast<std::int32_t>(pa >= 0 ? (pa + 32768) >> 16 : -((-pa + 32768) >> 16));
-            }
+            for (std::size_t l = 0; l < lanes; ++l) corr[l] = ref::round_q16(acc64[l]);
             sa = hn::Add(sa, hn::Load(d32, corr));
             if (nvec > 1) sb = hn::Add(sb, hn::Load(d32, corr + N));
           }

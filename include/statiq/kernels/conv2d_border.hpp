@@ -29,45 +29,37 @@ void conv2d_q_value_padded_border(const conv2d_dims& d, const qconv_params& q, c
         for (int j = 0; j < kBlock; ++j)
           wt[t * kBlock + j] = j < nb ? w[static_cast<std::ptrdiff_t>(oc0 + j) * k + t] : 0;
       const std::int32_t* pad = pad_q16 + g * cin_g;
-      for (int oh = 0; oh < d.out_h; ++oh) {
-        const int ih0 = oh * d.stride_h - d.pad_top;
-        const bool row_border = ih0 < 0 || ih0 + (d.k_h - 1) * d.dil_h >= d.in_h;
-        for (int ow = 0; ow < d.out_w; ++ow) {
-          const int iw0 = ow * d.stride_w - d.pad_left;
-          if (!row_border && iw0 >= 0 && iw0 + (d.k_w - 1) * d.dil_w < d.in_w) continue;
-          std::int32_t acc[kBlock];
-          std::int64_t pad_acc[kBlock];
-          for (int j = 0; j < kBlock; ++j) {
-            acc[j] = bias && j < nb ? bias[oc0 + j] : 0;
-            pad_acc[j] = 0;
-          }
-          for (int kh = 0; kh < d.k_h; ++kh) {
-            const int ih = ih0 + kh * d.dil_h;
-            const bool h_out = ih < 0 || ih >= d.in_h;
-            for (int kw = 0; kw < d.k_w; ++kw) {
-              const int iw = iw0 + kw * d.dil_w;
-              const std::int32_t* wp = wt + ((kh * d.k_w + kw) * cin_g) * kBlock;
-              if (h_out || iw < 0 || iw >= d.in_w) {
-                for (int ci = 0; ci < cin_g; ++ci)
-                  for (int j = 0; j < kBlock; ++j) pad_acc[j] += std::int64_t{pad[ci]} * wp[ci * kBlock + j];
-              } else {
-                const TI* xp = x + (static_cast<std::ptrdiff_t>(ih) * d.in_w + iw) * d.in_c + g * cin_g;
-                for (int ci = 0; ci < cin_g; ++ci) {
-                  const std::int32_t xv = std::int32_t{xp[ci]} - q.x_zero_point;
-                  for (int j = 0; j < kBlock; ++j) acc[j] += xv * wp[ci * kBlock + j];
-                }
+      ref::for_each_border_pixel(d, [&](int oh, int ow, int ih0, int iw0) {
+        std::int32_t acc[kBlock];
+        std::int64_t pad_acc[kBlock];
+        for (int j = 0; j < kBlock; ++j) {
+          acc[j] = bias && j < nb ? bias[oc0 + j] : 0;
+          pad_acc[j] = 0;
+        }
+        for (int kh = 0; kh < d.k_h; ++kh) {
+          const int ih = ih0 + kh * d.dil_h;
+          const bool h_out = ih < 0 || ih >= d.in_h;
+          for (int kw = 0; kw < d.k_w; ++kw) {
+            const int iw = iw0 + kw * d.dil_w;
+            const std::int32_t* wp = wt + ((kh * d.k_w + kw) * cin_g) * kBlock;
+            if (h_out || iw < 0 || iw >= d.in_w) {
+              for (int ci = 0; ci < cin_g; ++ci)
+                for (int j = 0; j < kBlock; ++j) pad_acc[j] += std::int64_t{pad[ci]} * wp[ci * kBlock + j];
+            } else {
+              const TI* xp = x + (static_cast<std::ptrdiff_t>(ih) * d.in_w + iw) * d.in_c + g * cin_g;
+              for (int ci = 0; ci < cin_g; ++ci) {
+                const std::int32_t xv = std::int32_t{xp[ci]} - q.x_zero_point;
+                for (int j = 0; j < kBlock; ++j) acc[j] += xv * wp[ci * kBlock + j];
               }
             }
           }
-          TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * d.out_c + oc0;
-          for (int j = 0; j < nb; ++j) {
-            const std::int64_t pa = pad_acc[j];
-            const std::int32_t a = acc[j] + static_cast<std::int32_t>(pa >= 0 ? (pa + 32768) >> 16 : -((-pa + 32768) >> 16));
-            yp[j] = static_cast<TO>(
-                ref::requantize(a, q.multiplier[q.per_channel ? oc0 + j : 0], q.y_zero_point, q.lo, q.hi));
-          }
         }
-      }
+        TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * d.out_c + oc0;
+        for (int j = 0; j < nb; ++j)
+          yp[j] = static_cast<TO>(ref::requantize(acc[j] + ref::round_q16(pad_acc[j]),
+                                                  q.multiplier[q.per_channel ? oc0 + j : 0], q.y_zero_point, q.lo,
+                                                  q.hi));
+      });
     }
 }
 
