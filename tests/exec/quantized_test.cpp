@@ -79,6 +79,52 @@ TEST_CASE("plain CNN: u8 (mixed) and s8 (performance) quantization stay within a
   check_close_to_float(qs, f, c::input, 0.05f);
 }
 
+TEST_CASE("an int8 convolution writes its 2x2 max pool directly, equal to the unfused plan") {
+  namespace c = tr::plain_cnn;
+  constexpr plain f{c::p0, c::p1, c::p2, c::p3, c::p4, c::p5, c::p6, c::p7, c::p8, c::p9};
+  const auto ranges = observe_ranges(f, c::input);
+  const auto qu = quantize_with_ranges<std::uint8_t>(f, ranges);
+  const auto qs = quantize_with_ranges<std::int8_t>(f, ranges);
+  using Q = decltype(qu);
+  // Conv (1) -> Relu (2, fused into the conv) -> MaxPool 2x2/2 (3): the conv writes the pooled 6x6x8 tensor.
+  constexpr auto p = plan_v<Q>;
+  static_assert(p.fused_pool[1] == 3 && p.fused[3] && p.pooled_away[1] && p.pooled_away[2] && !p.pooled_away[3]);
+  static_assert(p.storage[3] == 1 && p.bytes[1] == detail::align_up(6 * 6 * 8, arena_alignment));
+  static_assert(p.fused_pool[4] == Q::num_nodes);  // conv 4's output goes to the float BatchNorm
+  static_assert(plan_v<Q, 1, false>.fused_pool[1] == Q::num_nodes && !plan_v<Q, 1, false>.fused[3]);
+  static_assert(arena_bytes_v<Q> <= plan_v<Q, 1, false>.arena_bytes);
+  static_assert(plan_v<plain>.fused_pool[1] == plain::num_nodes);  // float models: no float kernel pools
+  // The fused plan and the unfused one (run_observed) give the same bits, batch 1 and 4, u8 and s8.
+  auto same_as_unfused = [](const auto& q) {
+    using M = std::remove_cvref_t<decltype(q)>;
+    constexpr std::size_t ni = 4 * plain::input_shape::size, no = 4 * plain::output_shape::size;
+    std::vector<float> in(ni), a(no), b(no), a1(no);
+    std::mt19937 g(7);
+    std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+    for (auto& v : in) v = u(g);
+    static arena_for<M, 4> fused4;
+    static arena_for<M> fused1;
+    static observe_arena_for<M, 4> unfused;
+    REQUIRE(run(q, std::span<const float>(in), std::span<float>(a), fused4) == status::ok);
+    REQUIRE(run(q, std::span<const float>(in), std::span<float>(a1), fused1) == status::ok);
+    REQUIRE(run_observed(q, std::span<const float>(in), std::span<float>(b), unfused,
+                         [](std::size_t, std::span<const float>) {}) == status::ok);
+    CHECK(a == b);
+    CHECK(a1 == b);
+  };
+  same_as_unfused(qu);
+  same_as_unfused(qs);
+}
+
+TEST_CASE("a max pool the int8 convolution cannot take stays a node of its own") {
+  using G = Graph<Input<Shape<8, 8, 2>>, Conv2d<4, Kernel<3>, Pads<1>>, Relu, MaxPool<Kernel<3>, Stride<2>>,
+                  Conv2d<4, Kernel<3>, Pads<1>>, MaxPool<Kernel<2>, Stride<2>, Pads<1>>, Flatten, Dense<3>>;
+  using Q = decltype(quantize_with_ranges<std::uint8_t>(std::declval<const Owned<G>&>(), std::vector<value_range>{}));
+  constexpr auto p = plan_v<Q>;
+  static_assert(p.fused_pool[1] == G::num_nodes && !p.fused[3] && !p.pooled_away[1]);  // 3x3 window
+  static_assert(p.fused_pool[4] == G::num_nodes && !p.fused[5]);                         // padded
+}
+
 TEST_CASE("residual CNN (int8 Add and Concat) stays within a few percent of float") {
   namespace c = tr::residual_cnn;
   constexpr residual f{c::p0, c::p1, c::p2, c::p3, c::p4, c::p5, c::p6, c::p7, c::p8, c::p9, c::p10, c::p11};

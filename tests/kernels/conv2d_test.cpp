@@ -23,6 +23,7 @@
 #include "statiq/kernels/conv2d_pack.hpp"
 #include "statiq/kernels/ref/conv2d.hpp"
 #include "statiq/kernels/ref/conv2d_q.hpp"
+#include "statiq/kernels/ref/pool.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace statiq::kernels::HWY_NAMESPACE {
@@ -32,6 +33,23 @@ int OutSize(int in, int pb, int pe, int k, int s, int dil) { return (in + pb + p
 
 // How many shapes the value-padded first-layer kernel took (it must take some on SIMD targets).
 std::size_t value_padded_first_layers = 0;
+// How many shapes the pooled convolution took, and of those the pooled first-layer kernel.
+std::size_t pooled_convs = 0, pooled_first_layers = 0;
+
+// The 2x2, stride-2 max pool (floor mode) of a convolution's output, by ref::max_pool_q.
+template <class T>
+std::vector<T> RefMaxPool2(const conv2d_dims& d, const T* y) {
+  pool2d_dims p;
+  p.in_h = d.out_h;
+  p.in_w = d.out_w;
+  p.channels = d.out_c;
+  p.k_h = p.k_w = p.stride_h = p.stride_w = 2;
+  p.out_h = d.out_h / 2;
+  p.out_w = d.out_w / 2;
+  std::vector<T> out(static_cast<std::size_t>(p.out_h) * p.out_w * p.channels);
+  ref::max_pool_q(p, y, out.data());
+  return out;
+}
 
 // Weight ranges: full [-127, 127], or 7-bit [-64, 64] (the GEMM's vpmaddubsw route is exact for these).
 template <class T>
@@ -69,6 +87,21 @@ void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test
        " k=", d.k_h, "x", d.k_w, " s=", d.stride_h, " dil=", d.dil_h, " g=", d.groups, " pad=", d.pad_top, ",",
        d.pad_left, ",", d.pad_bottom, ",", d.pad_right, " wmax=", wmax, " first bad=", first);
   CHECK(bad == 0);
+  // The same convolution with a 2x2 max pool fused: ref::max_pool_q over the reference output, bit for bit.
+  if (conv2d_q_pool2_fits(d)) {
+    const std::vector<T> pref = RefMaxPool2(d, yref.data());
+    test::offset_buffer<T> yp(pref.size() + 1, (mis + 5) % 8);
+    std::memset(yp.data(), 0x5a, yp.size());
+    Conv2dQMaxPool2<T, T>(d, packed.data(), x.data(), q.y_zero_point, q.lo, q.hi, yp.data());
+    std::size_t pbad = 0;
+    for (std::size_t i = 0; i < pref.size(); ++i) pbad += yp[i] != pref[i];
+    CHECK(pbad == 0);
+    CHECK(yp[pref.size()] == static_cast<T>(0x5a));  // nothing written past the pooled output
+    ++pooled_convs;
+#if HWY_TARGET != HWY_SCALAR
+    if (d.groups == 1 && d.in_c <= 4 && d.k_h * d.k_w * d.in_c <= conv_detail::kFirstLayerMaxK) ++pooled_first_layers;
+#endif
+  }
   // The value-padded convolution (padding holds a per-channel value): the first-layer one-pass kernel, where it
   // takes the shape, equals ref::conv2d_q followed by ref::conv2d_q_value_padded_border.
   if (d.pad_top + d.pad_left + d.pad_bottom + d.pad_right > 0) {
@@ -215,6 +248,24 @@ void TestConv2d() {
     CheckConvQOnce<std::uint8_t>(MakeDims(28, 28, 1, 16, 3, 3, 1, 1, 1, 1), rng, xf, test::fill::random, 127,
                                  gemm_route::automatic, 0);
   if (HWY_TARGET != HWY_SCALAR) CHECK(value_padded_first_layers > 0);
+  // Pooled shapes: the row-pair first layer with its remainder channels, the GEMM route, odd sizes (the last
+  // row and column dropped), wide rows in several chunks, groups.
+  for (int cout : {1, 3, 8, 16, 17, 20, 35})
+    CheckConvQOnce<std::uint8_t>(MakeDims(9, 11, 1, cout, 3, 3, 1, 1, 1, 1), rng, test::fill::random,
+                                 test::fill::random, 127, gemm_route::automatic, static_cast<std::size_t>(cout) % 8);
+  CheckConvQOnce<std::int8_t>(MakeDims(7, 150, 3, 16, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
+                              127, gemm_route::automatic, 1);
+  CheckConvQOnce<std::uint8_t>(MakeDims(6, 9, 2, 16, 5, 5, 1, 2, 2, 1), rng, test::fill::random, test::fill::random,
+                               64, gemm_route::automatic, 2);
+  for (auto xf : {test::fill::random, test::fill::low, test::fill::high})
+    for (int wmax : {127, 64}) {
+      CheckConvQOnce<std::uint8_t>(MakeDims(14, 14, 16, 32, 3, 3, 1, 1, 1, 1), rng, xf, test::fill::random, wmax,
+                                   gemm_route::automatic, 3);
+      CheckConvQOnce<std::int8_t>(MakeDims(9, 7, 24, 12, 3, 3, 1, 1, 1, 2), rng, xf, test::fill::random, wmax,
+                                  gemm_route::automatic, 4);
+    }
+  CHECK(pooled_convs > 0);
+  if (HWY_TARGET != HWY_SCALAR) CHECK(pooled_first_layers > 0);
 }
 
 }  // namespace

@@ -42,7 +42,8 @@ inline void clamp_q(std::size_t n, const T* x, std::int32_t lo, std::int32_t hi,
   }
 }
 
-template <class M, std::size_t I, class Exec>
+// Pool2: a 2x2, stride-2 max pool is fused into this convolution (the plan's fused_pool): out is the pool's tensor.
+template <class M, std::size_t I, bool Pool2 = false, class Exec>
 void eval_quantized_node(const M& m, const Exec& e, std::byte* const* in, std::byte* out) noexcept {
   using G = typename M::graph_type;
   using T = typename M::element_type;
@@ -54,6 +55,7 @@ void eval_quantized_node(const M& m, const Exec& e, std::byte* const* in, std::b
   const T* x = reinterpret_cast<const T*>(in[0]);
   T* y = reinterpret_cast<T*>(out);
   const std::int32_t zp = m.q[I].zero_point, lo = m.lo[I], hi = m.hi[I];
+  static_assert(!Pool2 || (is_conv_v<L> && !is_depthwise<G, I>()), "only a non-depthwise convolution takes a fused pool");
   if constexpr (is_conv_v<L>) {
     constexpr auto d = node_conv_dims<G, I>();
     const std::int32_t x_zp = m.q[ins[0]].zero_point;
@@ -64,7 +66,13 @@ void eval_quantized_node(const M& m, const Exec& e, std::byte* const* in, std::b
       for (std::size_t s = 0; s < b; ++s) kernels::depthwise_conv2d_q(d, q, x + s * In::size, w, bias, y + s * Out::size);
     } else {
       const std::uint8_t* packed = m.bytes.data() + M::offsets.bytes[I];
-      for (std::size_t s = 0; s < b; ++s) kernels::conv2d_q(d, packed, x + s * In::size, zp, lo, hi, y + s * Out::size);
+      if constexpr (Pool2) {
+        constexpr std::size_t pooled = static_cast<std::size_t>(d.out_h / 2) * (d.out_w / 2) * d.out_c;
+        for (std::size_t s = 0; s < b; ++s)
+          kernels::conv2d_q_max_pool2(d, packed, x + s * In::size, zp, lo, hi, y + s * pooled);
+      } else {
+        for (std::size_t s = 0; s < b; ++s) kernels::conv2d_q(d, packed, x + s * In::size, zp, lo, hi, y + s * Out::size);
+      }
     }
   } else if constexpr (is_value_padded_v<L>) {
     // The int8 convolution with the pad value's contribution at the border pixels (one pass for first layers).

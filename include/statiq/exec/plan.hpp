@@ -4,7 +4,9 @@
 // Buffers: the Input node aliases the caller's input when its layout is already channels-last; Flatten and
 // Reshape alias their input; element-wise layers (Relu, Clip, BatchNorm, Softmax) write over their input when
 // nothing later reads it; a Relu/Clip that is the only reader of a Conv2d/Dense is fused into that layer's
-// output clamp; the last node (or the buffer it aliases) is the caller's output. Every other node gets an
+// output clamp; in int8 models a 2x2, stride-2 MaxPool that is the only reader of a convolution (or of its fused
+// clamp) is fused too, the convolution writing the pooled tensor; the last node (or the buffer it aliases) is the
+// caller's output. Every other node gets an
 // arena buffer, alive from the step that writes it to the last step that reads it. Offsets are assigned largest
 // buffer first at the lowest offset free for the buffer's whole lifetime (64-byte aligned).
 #pragma once
@@ -32,6 +34,8 @@ struct memory_plan {
   std::array<std::size_t, N> storage{};    // node whose buffer this node's output lives in (itself if it owns one)
   std::array<bool, N> fused{};             // a clamp folded into its producer: not executed
   std::array<std::size_t, N> fused_clamp{};  // for a producer: the clamp node fused into it, or N
+  std::array<std::size_t, N> fused_pool{};   // for a convolution: the 2x2 max pool fused into it, or N
+  std::array<bool, N> pooled_away{};         // a convolution (or its fused clamp) whose output a fused pool replaced
   std::array<storage_kind, N> kind{};      // for buffer owners
   std::array<std::size_t, N> bytes{};      // for buffer owners: aligned size in bytes
   std::array<std::size_t, N> first{};      // for buffer owners: first and last step the buffer is live
@@ -115,7 +119,7 @@ constexpr memory_plan<G::num_nodes> make_plan() {
       if (r[i][k]) src = k;
     return src;
   };
-  for (std::size_t i = 0; i < N; ++i) p.fused_clamp[i] = N;
+  for (std::size_t i = 0; i < N; ++i) p.fused_clamp[i] = p.fused_pool[i] = N;
 
   // Fusion: Conv2d/Dense -> Relu/Clip where the clamp is the producer's only reader (same element type).
   for (std::size_t i = 1; i < N && Fuse; ++i) {
@@ -125,6 +129,26 @@ constexpr memory_plan<G::num_nodes> make_plan() {
         T::elem_bytes[src] == T::elem_bytes[i]) {
       p.fused[i] = true;
       p.fused_clamp[src] = i;
+    }
+  }
+
+  // Fusion of a 2x2 max pool into the convolution before it (int8 kernels: conv2d_q_max_pool2): conv -> pool or
+  // conv -> fused clamp -> pool, each the only reader of the one before.
+  if constexpr (requires { T::pool_fusable; }) {
+    for (std::size_t j = 1; j < N && Fuse; ++j) {
+      if (!T::pool_fusable[j]) continue;
+      std::size_t src = source(j), clamp = N;
+      if (src < N && p.fused[src]) {
+        clamp = src;
+        src = source(src);
+      }
+      if (src >= N || !T::pool_producer[src] || readers(src) != 1 || (clamp < N && readers(clamp) != 1) ||
+          p.fused_pool[src] != N || T::elem_bytes[src] != T::elem_bytes[j])
+        continue;
+      p.fused[j] = true;
+      p.fused_pool[src] = j;
+      p.pooled_away[src] = true;
+      if (clamp < N) p.pooled_away[clamp] = true;
     }
   }
 
@@ -189,7 +213,8 @@ constexpr memory_plan<G::num_nodes> make_plan() {
   for (std::size_t i = 0; i < N; ++i) {
     if (p.storage[i] == i) {
       first[i] = last[i] = i;
-      bytes[i] = align_up(size[i] * Batch * T::elem_bytes[i], arena_alignment);
+      const std::size_t n = size[p.fused_pool[i] < N ? p.fused_pool[i] : i];  // a fused pool's output is smaller
+      bytes[i] = align_up(n * Batch * T::elem_bytes[i], arena_alignment);
       in_arena[i] = p.kind[i] == storage_kind::arena;
     }
     if (T::scratch[i] != 0 && !p.fused[i]) {

@@ -65,6 +65,17 @@ constexpr kernels::conv2d_dims node_conv_dims() {
   return conv_dims<typename G::template shape_t<G::template inputs_v<I>[0]>, typename G::template shape_t<I>, L>();
 }
 
+// A max pool conv2d_q_max_pool2 can take: 2x2 windows, stride 2, no padding, no dilation.
+template <class L>
+inline constexpr bool is_pool2_v = false;
+template <class... A>
+inline constexpr bool is_pool2_v<MaxPool<A...>> = [] {
+  using P = MaxPool<A...>;
+  return P::kernel::h == 2 && P::kernel::w == 2 && P::stride::h == 2 && P::stride::w == 2 && P::pads::top == 0 &&
+         P::pads::left == 0 && P::pads::bottom == 0 && P::pads::right == 0 && P::dilation::h == 1 &&
+         P::dilation::w == 1 && !P::ceil_mode;
+}();
+
 template <class L>
 inline constexpr bool has_int8_kernel_v = is_conv_v<L> || is_value_padded_v<L> || is_dense_v<L> || std::is_same_v<L, Add> ||
                                           is_max_pool_v<L> || is_avg_pool_v<L> || std::is_same_v<L, GlobalAvgPool> ||
@@ -268,6 +279,27 @@ struct quantized_key {
         if (layout_t::quantized[0]) s[0] = size[0] * sizeof(float);
       }
       return s;
+    }();
+    // Nodes the plan may fuse (static int8 models): a 2x2, stride-2, unpadded MaxPool into the convolution
+    // that produces its input (conv2d_q_max_pool2), when that convolution runs the int8 GEMM kernel.
+    static constexpr std::array<bool, N> pool_fusable = [] {
+      std::array<bool, N> r{};
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((r[I] = !layout_t::dynamic && layout_t::quantized[I] && is_pool2_v<typename G::template layer_t<I>>), ...);
+      }(std::make_index_sequence<N>{});
+      return r;
+    }();
+    static constexpr std::array<bool, N> pool_producer = [] {
+      std::array<bool, N> r{};
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (
+            [&] {
+              if constexpr (is_conv_v<typename G::template layer_t<I>> && !is_depthwise<G, I>())
+                r[I] = !layout_t::dynamic && layout_t::quantized[I] && kernels::conv2d_q_pool2_fits(node_conv_dims<G, I>());
+            }(),
+            ...);
+      }(std::make_index_sequence<N>{});
+      return r;
     }();
     // A dynamic model may quantize its input: the Input node needs a buffer of its own.
     static constexpr bool input_in_arena = layout_t::dynamic && layout_t::quantized[0];

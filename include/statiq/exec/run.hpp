@@ -116,7 +116,8 @@ struct executor {
   template <std::size_t I>
   void step() const noexcept {
     compute<I>();
-    if constexpr (!std::is_same_v<Observer, no_observer>) {
+    // A convolution whose fused max pool replaced its output (and that output's fused clamp) has no tensor to show.
+    if constexpr (!std::is_same_v<Observer, no_observer> && !plan.pooled_away[I]) {
       constexpr std::size_t n = G::template shape_t<I>::size;
       if constexpr (node_quantized<M>(I) &&
                     std::is_invocable_v<const Observer&, std::size_t, std::span<const Q>, tensor_quant>) {
@@ -206,7 +207,7 @@ struct executor {
         } else {
           if constexpr (node_quantized<M>(I)) {
             if (qi) {
-              eval_quantized_node<M, I>(g, *this, inputs, tensor(I));
+              eval_quantized_node<M, I, (plan.fused_pool[I] < N)>(g, *this, inputs, tensor(I));
               return;
             }
           }

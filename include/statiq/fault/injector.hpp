@@ -13,7 +13,8 @@
 // site::memory (the default): faults in the memory a deployed model uses. The model runs with its usual fused
 // plan (statiq::arena_for), and every tensor a node writes takes upsets: the input's copy, each layer's
 // output wherever the plan put it, the caller's output included. Tensors that alias another (Flatten,
-// Reshape, Identity) and clamps fused into their producer write nothing and take no extra upsets. With a
+// Reshape, Identity) and clamps fused into their producer write nothing and take no extra upsets; an int8
+// convolution with a fused 2x2 max pool writes only the pooled tensor, which takes the upsets. With a
 // Protected activation fused into its producer, the clamp runs before the value is stored, so a corrupted
 // activation reaches the next layer unclamped and only that layer's own clamp bounds the damage.
 //
@@ -158,13 +159,16 @@ std::vector<std::span<std::byte>> parameter_memory(Quantized<G, T, Mask>& m) {
   return out;
 }
 
-// site::memory: whether node I writes a tensor of its own in the fused plan (not an alias of its input, not a
-// clamp fused into its producer).
+// site::memory: whether node I's tensor is written to memory in the fused plan (not an alias of its input, not a
+// clamp fused into its producer, not a convolution whose fused max pool writes the pooled tensor instead; that
+// max pool's tensor is).
 template <class M, std::size_t... I>
 constexpr auto writes_tensor(std::index_sequence<I...>) {
   using G = graph_of_t<M>;
   constexpr auto plan = plan_v<M>;
-  return std::array<bool, sizeof...(I)>{(I == 0 || !(plan.fused[I] || is_alias_v<typename G::template layer_t<I>>))...};
+  return std::array<bool, sizeof...(I)>{
+      (I == 0 || (is_max_pool_v<typename G::template layer_t<I>> && plan.fused[I]) ||
+       !(plan.fused[I] || plan.pooled_away[I] || is_alias_v<typename G::template layer_t<I>>))...};
 }
 
 // site::operator_output: whether node I is an operator that computes (not the Input, an alias or a clamp).

@@ -229,8 +229,11 @@ HWY_INLINE bool FirstLayerRowsFit(const conv2d_dims& d) {
 // round_half_away(sum over its padded taps of pad_q16 * w / 2^16) to its accumulator, from a per-tap table built
 // once per call (at most kValuePadTaps taps).
 inline constexpr int kValuePadTaps = 25;
+// kPool: a 2x2, stride-2 max pool fused after the convolution (floor mode: a last odd row or column is not
+// computed); the s32 sums of a window are pooled before one requantization. kPoolCols pooled columns per chunk.
+inline constexpr int kPoolCols = 32;
 
-template <int KH, int KW, int CIN, int kVec, bool kValuePad = false, class D32, class TIn, class TOut>
+template <int KH, int KW, int CIN, int kVec, bool kValuePad = false, bool kPool = false, class D32, class TIn, class TOut>
 HWY_NOINLINE void FirstLayerRowsBlock(D32 d32, const conv2d_dims& d, const gemm_packed_view& pk,
                                       const TIn* HWY_RESTRICT x, std::int32_t y_zp, std::int32_t lo, std::int32_t hi,
                                       TOut* HWY_RESTRICT y, int oc0, const std::int32_t* pad_q16 = nullptr) {
@@ -249,7 +252,10 @@ HWY_NOINLINE void FirstLayerRowsBlock(D32 d32, const conv2d_dims& d, const gemm_
   // Columns of one chunk: the buffer holds rpairs rows of `span` columns x cin words.
   const int span_max = kRowWords / (rpairs * cin);
   const int reach = (kw_n - 1) * d.dil_w + 1;  // columns one pixel spans
-  const int chunk = (span_max - reach) / d.stride_w + 1;  // output columns per chunk (>= 1: FirstLayerRowsFit)
+  int chunk = (span_max - reach) / d.stride_w + 1;  // output columns per chunk (>= 1: FirstLayerRowsFit)
+  if constexpr (kPool) {  // whole windows (2 columns) per chunk, at most kPoolCols of them
+    chunk = chunk / 2 < kPoolCols ? chunk / 2 * 2 : 2 * kPoolCols;
+  }
   const int span = (chunk - 1) * d.stride_w + reach;
   for (int r = 0, p = 0; r < rpairs; ++r)
     for (int kw = 0; kw < kw_n; ++kw)
@@ -284,110 +290,146 @@ HWY_NOINLINE void FirstLayerRowsBlock(D32 d32, const conv2d_dims& d, const gemm_
   }
   const auto vzp = hn::Set(d32, y_zp), vlo = hn::Set(d32, lo), vhi = hn::Set(d32, hi);
   HWY_ALIGN std::uint32_t words[kRowWords];
-  for (int oh = 0; oh < d.out_h; ++oh) {
-    const int ih0 = oh * d.stride_h - d.pad_top;
-    for (int ow0 = 0; ow0 < d.out_w; ow0 += chunk) {
-      const int ow1 = ow0 + chunk < d.out_w ? ow0 + chunk : d.out_w;
+  // kPool: the maxima of the window's first row, per pooled column of the chunk ([column][vector][lane]).
+  HWY_ALIGN std::int32_t row_max[kPool ? kPoolCols * 2 * HWY_LANES(std::int32_t) : 1];
+  const int rows_out = kPool ? d.out_h / 2 : d.out_h, cols = kPool ? d.out_w / 2 * 2 : d.out_w;
+  const int out_w = kPool ? d.out_w / 2 : d.out_w;
+  for (int ro = 0; ro < rows_out; ++ro) {
+    for (int ow0 = 0; ow0 < cols; ow0 += chunk) {
+      const int ow1 = ow0 + chunk < cols ? ow0 + chunk : cols;
       const int iw_first = ow0 * d.stride_w - d.pad_left;
-      const int cols = (ow1 - 1 - ow0) * d.stride_w + reach;
-      for (int r = 0; r < rpairs; ++r) {
-        const int ia = ih0 + 2 * r * d.dil_h, ib = ia + d.dil_h;
-        const bool a_in = ia >= 0 && ia < d.in_h, has_b = 2 * r + 1 < kh_n, b_in = has_b && ib >= 0 && ib < d.in_h;
-        const TIn* xa = x + static_cast<std::ptrdiff_t>(ia) * d.in_w * cin;
-        const TIn* xb = x + static_cast<std::ptrdiff_t>(ib) * d.in_w * cin;
-        std::uint32_t* wr = words + r * span * cin;
-        const std::uint32_t hi_pad = has_b ? pad << 16 : 0u;
-        // Columns [j_lo, j_hi) lie inside the input: their bytes are contiguous in both rows.
-        const int j_lo = iw_first < 0 ? (-iw_first < cols ? -iw_first : cols) : 0;
-        const int j_hi = d.in_w - iw_first < cols ? (d.in_w - iw_first > j_lo ? d.in_w - iw_first : j_lo) : cols;
-        for (int i = 0; i < j_lo * cin; ++i) wr[i] = pad | hi_pad;
-        for (int i = j_hi * cin; i < cols * cin; ++i) wr[i] = pad | hi_pad;
-        const int n = (j_hi - j_lo) * cin;
-        const std::uint8_t* ba = reinterpret_cast<const std::uint8_t*>(xa + (iw_first + j_lo) * cin);
-        const std::uint8_t* bb = reinterpret_cast<const std::uint8_t*>(xb + (iw_first + j_lo) * cin);
-        std::uint32_t* wi = wr + j_lo * cin;
-        int i = 0;
-        if (a_in) {  // 8 words at a time: u16 of row a zipped with u16 of row b (or the constant high half)
-          const hn::CappedTag<std::uint8_t, 8> d8;
-          const hn::Rebind<std::uint16_t, decltype(d8)> d16x8;
-          const hn::Repartition<std::uint32_t, decltype(d16x8)> d32x4;
-          const auto flip = hn::Set(d8, static_cast<std::uint8_t>(kFlip ? 0x80 : 0));
-          const auto hi_const = hn::Set(d16x8, static_cast<std::uint16_t>(hi_pad >> 16));
-          if (hn::Lanes(d8) == 8)
-            for (; i + 8 <= n; i += 8) {
-              const auto a = hn::PromoteTo(d16x8, hn::Xor(hn::LoadU(d8, ba + i), flip));
-              const auto b = b_in ? hn::PromoteTo(d16x8, hn::Xor(hn::LoadU(d8, bb + i), flip)) : hi_const;
-              hn::StoreU(hn::ZipLower(d32x4, a, b), d32x4, wi + i);
-              hn::StoreU(hn::ZipUpper(d32x4, a, b), d32x4, wi + i + 4);
-            }
-        }
-        for (; i < n; ++i) {
-          const std::uint32_t va = a_in ? static_cast<std::uint32_t>(ba[i] ^ (kFlip ? 0x80u : 0u)) : pad;
-          const std::uint32_t vb = b_in ? static_cast<std::uint32_t>(bb[i] ^ (kFlip ? 0x80u : 0u)) << 16 : hi_pad;
-          wi[i] = va | vb;
-        }
-      }
-      for (int ow = ow0; ow < ow1; ++ow) {
-        const std::uint32_t* wp = words + (ow - ow0) * d.stride_w * cin;
-        auto a0 = hn::Zero(d32), a1 = hn::Zero(d32), b0 = hn::Zero(d32), b1 = hn::Zero(d32);
-        STATIQ_UNROLL(32)
-        for (int p = 0; p < pairs; ++p) {
-          const auto xv = hn::BitCast(d16, hn::Set(d32, static_cast<std::int32_t>(wp[off[p]])));
-          a0 = hn::ReorderWidenMulAccumulate(d32, xv, hn::Load(d16, w2 + p * 2 * N), a0, a1);
-          if (nvec > 1) b0 = hn::ReorderWidenMulAccumulate(d32, xv, hn::Load(d16, w2 + (pairs + p) * 2 * N), b0, b1);
-        }
-        TOut* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * d.out_c + oc0;
-        auto sa = hn::Add(hn::RearrangeToOddPlusEven(a0, a1), hn::Load(d32, rq[0].bias));
-        auto sb = nvec > 1 ? hn::Add(hn::RearrangeToOddPlusEven(b0, b1), hn::Load(d32, rq[1].bias)) : sa;
-        if constexpr (kValuePad) {
-          const int iw0 = ow * d.stride_w - d.pad_left;
-          if (ih0 < 0 || ih0 + (kh_n - 1) * d.dil_h >= d.in_h || iw0 < 0 || iw0 + (kw_n - 1) * d.dil_w >= d.in_w) {
-            std::int64_t acc64[2 * HWY_LANES(std::int32_t)] = {};
-            for (int kh = 0; kh < kh_n; ++kh) {
-              const int ih = ih0 + kh * d.dil_h;
-              const bool h_out = ih < 0 || ih >= d.in_h;
-              for (int kw = 0; kw < kw_n; ++kw) {
-                const int iw = iw0 + kw * d.dil_w;
-                if (!h_out && iw >= 0 && iw < d.in_w) continue;
-                const std::int64_t* tp = tap_pad + (kh * kw_n + kw) * lanes;
-                for (std::size_t l = 0; l < lanes; ++l) acc64[l] += tp[l];
+      const int ncols = (ow1 - 1 - ow0) * d.stride_w + reach;
+      for (int sub = 0; sub < (kPool ? 2 : 1); ++sub) {
+        const int oh = kPool ? 2 * ro + sub : ro;
+        const int ih0 = oh * d.stride_h - d.pad_top;
+        for (int r = 0; r < rpairs; ++r) {
+          const int ia = ih0 + 2 * r * d.dil_h, ib = ia + d.dil_h;
+          const bool a_in = ia >= 0 && ia < d.in_h, has_b = 2 * r + 1 < kh_n, b_in = has_b && ib >= 0 && ib < d.in_h;
+          const TIn* xa = x + static_cast<std::ptrdiff_t>(ia) * d.in_w * cin;
+          const TIn* xb = x + static_cast<std::ptrdiff_t>(ib) * d.in_w * cin;
+          std::uint32_t* wr = words + r * span * cin;
+          const std::uint32_t hi_pad = has_b ? pad << 16 : 0u;
+          // Columns [j_lo, j_hi) lie inside the input: their bytes are contiguous in both rows.
+          const int j_lo = iw_first < 0 ? (-iw_first < ncols ? -iw_first : ncols) : 0;
+          const int j_hi =
+              d.in_w - iw_first < ncols ? (d.in_w - iw_first > j_lo ? d.in_w - iw_first : j_lo) : ncols;
+          for (int i = 0; i < j_lo * cin; ++i) wr[i] = pad | hi_pad;
+          for (int i = j_hi * cin; i < ncols * cin; ++i) wr[i] = pad | hi_pad;
+          const int n = (j_hi - j_lo) * cin;
+          const std::uint8_t* ba = reinterpret_cast<const std::uint8_t*>(xa + (iw_first + j_lo) * cin);
+          const std::uint8_t* bb = reinterpret_cast<const std::uint8_t*>(xb + (iw_first + j_lo) * cin);
+          std::uint32_t* wi = wr + j_lo * cin;
+          int i = 0;
+          if (a_in) {  // 8 words at a time: u16 of row a zipped with u16 of row b (or the constant high half)
+            const hn::CappedTag<std::uint8_t, 8> d8;
+            const hn::Rebind<std::uint16_t, decltype(d8)> d16x8;
+            const hn::Repartition<std::uint32_t, decltype(d16x8)> d32x4;
+            const auto flip = hn::Set(d8, static_cast<std::uint8_t>(kFlip ? 0x80 : 0));
+            const auto hi_const = hn::Set(d16x8, static_cast<std::uint16_t>(hi_pad >> 16));
+            if (hn::Lanes(d8) == 8)
+              for (; i + 8 <= n; i += 8) {
+                const auto a = hn::PromoteTo(d16x8, hn::Xor(hn::LoadU(d8, ba + i), flip));
+                const auto b = b_in ? hn::PromoteTo(d16x8, hn::Xor(hn::LoadU(d8, bb + i), flip)) : hi_const;
+                hn::StoreU(hn::ZipLower(d32x4, a, b), d32x4, wi + i);
+                hn::StoreU(hn::ZipUpper(d32x4, a, b), d32x4, wi + i + 4);
               }
-            }
-            for (std::size_t l = 0; l < lanes; ++l) corr[l] = ref::round_q16(acc64[l]);
-            sa = hn::Add(sa, hn::Load(d32, corr));
-            if (nvec > 1) sb = hn::Add(sb, hn::Load(d32, corr + N));
+          }
+          for (; i < n; ++i) {
+            const std::uint32_t va = a_in ? static_cast<std::uint32_t>(ba[i] ^ (kFlip ? 0x80u : 0u)) : pad;
+            const std::uint32_t vb = b_in ? static_cast<std::uint32_t>(bb[i] ^ (kFlip ? 0x80u : 0u)) << 16 : hi_pad;
+            wi[i] = va | vb;
           }
         }
-        hn::StoreU(hn::DemoteTo(dy, detail::RequantizeLanes(d32, sa, rq[0], 0, vzp, vlo, vhi)), dy, yp);
-        if (nvec > 1) hn::StoreU(hn::DemoteTo(dy, detail::RequantizeLanes(d32, sb, rq[1], 0, vzp, vlo, vhi)), dy, yp + N);
+        // The sums (bias' and any border correction added) of output pixel (oh, ow): channel vectors sa, sb.
+        const auto pixel = [&](int ow, hn::Vec<D32>& sa, hn::Vec<D32>& sb) HWY_ATTR {
+          const std::uint32_t* wp = words + (ow - ow0) * d.stride_w * cin;
+          auto a0 = hn::Zero(d32), a1 = hn::Zero(d32), b0 = hn::Zero(d32), b1 = hn::Zero(d32);
+          STATIQ_UNROLL(32)
+          for (int p = 0; p < pairs; ++p) {
+            const auto xv = hn::BitCast(d16, hn::Set(d32, static_cast<std::int32_t>(wp[off[p]])));
+            a0 = hn::ReorderWidenMulAccumulate(d32, xv, hn::Load(d16, w2 + p * 2 * N), a0, a1);
+            if (nvec > 1) b0 = hn::ReorderWidenMulAccumulate(d32, xv, hn::Load(d16, w2 + (pairs + p) * 2 * N), b0, b1);
+          }
+          sa = hn::Add(hn::RearrangeToOddPlusEven(a0, a1), hn::Load(d32, rq[0].bias));
+          sb = nvec > 1 ? hn::Add(hn::RearrangeToOddPlusEven(b0, b1), hn::Load(d32, rq[1].bias)) : sa;
+          if constexpr (kValuePad) {
+            const int iw0 = ow * d.stride_w - d.pad_left;
+            if (ih0 < 0 || ih0 + (kh_n - 1) * d.dil_h >= d.in_h || iw0 < 0 || iw0 + (kw_n - 1) * d.dil_w >= d.in_w) {
+              std::int64_t acc64[2 * HWY_LANES(std::int32_t)] = {};
+              for (int kh = 0; kh < kh_n; ++kh) {
+                const int ih = ih0 + kh * d.dil_h;
+                const bool h_out = ih < 0 || ih >= d.in_h;
+                for (int kw = 0; kw < kw_n; ++kw) {
+                  const int iw = iw0 + kw * d.dil_w;
+                  if (!h_out && iw >= 0 && iw < d.in_w) continue;
+                  const std::int64_t* tp = tap_pad + (kh * kw_n + kw) * lanes;
+                  for (std::size_t l = 0; l < lanes; ++l) acc64[l] += tp[l];
+                }
+              }
+              for (std::size_t l = 0; l < lanes; ++l) corr[l] = ref::round_q16(acc64[l]);
+              sa = hn::Add(sa, hn::Load(d32, corr));
+              if (nvec > 1) sb = hn::Add(sb, hn::Load(d32, corr + N));
+            }
+          }
+        };
+        for (int ow = ow0; ow < ow1; ow += kPool ? 2 : 1) {
+          auto sa = hn::Zero(d32), sb = hn::Zero(d32);
+          pixel(ow, sa, sb);
+          int oc_col = ow;
+          if constexpr (kPool) {  // requantization is monotonic: pool the sums, requantize the maximum
+            auto ta = hn::Zero(d32), tb = hn::Zero(d32);
+            pixel(ow + 1, ta, tb);
+            sa = hn::Max(sa, ta);
+            sb = hn::Max(sb, tb);
+            std::int32_t* rm = row_max + ((ow - ow0) / 2) * 2 * N;
+            if (sub == 0) {
+              hn::Store(sa, d32, rm);
+              if (nvec > 1) hn::Store(sb, d32, rm + N);
+              continue;
+            }
+            sa = hn::Max(sa, hn::Load(d32, rm));
+            if (nvec > 1) sb = hn::Max(sb, hn::Load(d32, rm + N));
+            oc_col = ow / 2;
+          }
+          TOut* yp = y + (static_cast<std::ptrdiff_t>(ro) * out_w + oc_col) * d.out_c + oc0;
+          hn::StoreU(hn::DemoteTo(dy, detail::RequantizeLanes(d32, sa, rq[0], 0, vzp, vlo, vhi)), dy, yp);
+          if (nvec > 1) hn::StoreU(hn::DemoteTo(dy, detail::RequantizeLanes(d32, sb, rq[1], 0, vzp, vlo, vhi)), dy, yp + N);
+        }
       }
     }
   }
 }
 
-template <class TIn, class TOut>
-HWY_INLINE void FirstLayer(const conv2d_dims& d, const gemm_packed_view& pk, const TIn* x, std::int32_t y_zp,
-                           std::int32_t lo, std::int32_t hi, TOut* y) {
+// Runs block(tag, nvec, first channel) over the output channels in blocks of 2 vectors, 1 vector and (on targets
+// wider than 4 lanes) 4 lanes; returns the first channel left over (fewer than 4 remain).
+template <class Block>
+HWY_INLINE int FirstLayerChannelBlocks(int out_c, const Block& block) {
   const hn::ScalableTag<std::int32_t> d32;
   const int N = static_cast<int>(hn::Lanes(d32));
   int oc = 0;
-  // Compile-time taps for the common first layers (3x3 over 1 or 3 channels).
-  const auto block = [&](auto dv, auto nvec) HWY_ATTR {
-    constexpr int kVec = decltype(nvec)::value;
-    if (d.k_h == 3 && d.k_w == 3 && d.in_c == 1 && FirstLayerRowsFit<3, 3, 1>(d))
-      return FirstLayerRowsBlock<3, 3, 1, kVec>(dv, d, pk, x, y_zp, lo, hi, y, oc);
-    if (d.k_h == 3 && d.k_w == 3 && d.in_c == 3 && FirstLayerRowsFit<3, 3, 3>(d))
-      return FirstLayerRowsBlock<3, 3, 3, kVec>(dv, d, pk, x, y_zp, lo, hi, y, oc);
-    if (FirstLayerRowsFit<0, 0, 0>(d)) return FirstLayerRowsBlock<0, 0, 0, kVec>(dv, d, pk, x, y_zp, lo, hi, y, oc);
-    FirstLayerBlock<0, 0, 0, kVec>(dv, d, pk, x, y_zp, lo, hi, y, oc);
-  };
-  for (; oc + 2 * N <= d.out_c; oc += 2 * N) block(d32, std::integral_constant<int, 2>());
-  for (; oc + N <= d.out_c; oc += N) block(d32, std::integral_constant<int, 1>());
+  for (; oc + 2 * N <= out_c; oc += 2 * N) block(d32, std::integral_constant<int, 2>(), oc);
+  for (; oc + N <= out_c; oc += N) block(d32, std::integral_constant<int, 1>(), oc);
   const hn::CappedTag<std::int32_t, 4> d4;
-  if (hn::Lanes(d4) == 4 && N > 4 && oc + 4 <= d.out_c) {
-    block(d4, std::integral_constant<int, 1>());
+  if (hn::Lanes(d4) == 4 && N > 4 && oc + 4 <= out_c) {
+    block(d4, std::integral_constant<int, 1>(), oc);
     oc += 4;
   }
+  return oc;
+}
+
+template <class TIn, class TOut>
+HWY_INLINE void FirstLayer(const conv2d_dims& d, const gemm_packed_view& pk, const TIn* x, std::int32_t y_zp,
+                           std::int32_t lo, std::int32_t hi, TOut* y) {
+  // Compile-time taps for the common first layers (3x3 over 1 or 3 channels).
+  const int oc = FirstLayerChannelBlocks(d.out_c, [&](auto dv, auto nvec, int oc0) HWY_ATTR {
+    constexpr int kVec = decltype(nvec)::value;
+    if (d.k_h == 3 && d.k_w == 3 && d.in_c == 1 && FirstLayerRowsFit<3, 3, 1>(d))
+      return FirstLayerRowsBlock<3, 3, 1, kVec>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
+    if (d.k_h == 3 && d.k_w == 3 && d.in_c == 3 && FirstLayerRowsFit<3, 3, 3>(d))
+      return FirstLayerRowsBlock<3, 3, 3, kVec>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
+    if (FirstLayerRowsFit<0, 0, 0>(d)) return FirstLayerRowsBlock<0, 0, 0, kVec>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
+    FirstLayerBlock<0, 0, 0, kVec>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
+  });
   if (oc < d.out_c) {  // < 4 channels: the packed GEMM over im2col rows, channels [oc, out_c)
     const std::size_t k = pk.k();
     HWY_ALIGN TIn col[kFirstLayerMaxK];
@@ -419,6 +461,39 @@ HWY_INLINE bool FirstLayerValuePadded(const conv2d_dims& d, const gemm_packed_vi
       FirstLayerRowsBlock<0, 0, 0, 2, true>(d32, d, pk, x, y_zp, lo, hi, y, oc, pad_q16);
   }
   if (oc < d.out_c) FirstLayerRowsBlock<0, 0, 0, 1, true>(d32, d, pk, x, y_zp, lo, hi, y, oc, pad_q16);
+  return true;
+}
+
+// The first layer with a 2x2 stride-2 max pool fused (see kPool). False when the shape is not one it takes (the
+// caller then runs the im2col route, Conv2dQMaxPool2).
+template <class TIn, class TOut>
+HWY_INLINE bool FirstLayerPooled(const conv2d_dims& d, const gemm_packed_view& pk, const TIn* x, std::int32_t y_zp,
+                                 std::int32_t lo, std::int32_t hi, TOut* y) {
+  const int rpairs = (d.k_h + 1) / 2, reach = (d.k_w - 1) * d.dil_w + 1;
+  // two output columns per chunk of row-pair words at least
+  if (!(d.groups == 1 && d.in_c <= 4 && d.k_h * d.k_w * d.in_c <= kFirstLayerMaxK &&
+        kRowWords / (rpairs * d.in_c) >= reach + d.stride_w))
+    return false;
+  const int oc = FirstLayerChannelBlocks(d.out_c, [&](auto dv, auto nvec, int oc0) HWY_ATTR {
+    constexpr int kVec = decltype(nvec)::value;
+    if (d.k_h == 3 && d.k_w == 3 && d.in_c == 1)
+      return FirstLayerRowsBlock<3, 3, 1, kVec, false, true>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
+    if (d.k_h == 3 && d.k_w == 3 && d.in_c == 3)
+      return FirstLayerRowsBlock<3, 3, 3, kVec, false, true>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
+    FirstLayerRowsBlock<0, 0, 0, kVec, false, true>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
+  });
+  if (oc < d.out_c) {  // < 4 channels: the pooled GEMM over the 4 patches of each window, channels [oc, out_c)
+    const std::size_t k = pk.k();
+    HWY_ALIGN TIn col[4 * kFirstLayerMaxK];
+    const TIn padv = static_cast<TIn>(pk.x_zp());
+    const int pw_n = d.out_w / 2;
+    for (int q = 0; q < (d.out_h / 2) * pw_n; ++q) {
+      const int ph = q / pw_n, pw = q % pw_n;
+      for (int i = 0; i < 4; ++i) Patch(d, x, 0, 2 * ph + i / 2, 2 * pw + i % 2, padv, col + i * k);
+      GemmPackedMaxPool4<TIn, TOut>(pk.data, 4, col, k, y + static_cast<std::size_t>(q) * d.out_c, 0, y_zp, lo, hi,
+                                    static_cast<std::size_t>(oc) / gemm_nr * gemm_nr, d.out_c);
+    }
+  }
   return true;
 }
 #endif  // HWY_TARGET != HWY_SCALAR
@@ -473,6 +548,50 @@ HWY_INLINE void Conv2dU8S8(const conv2d_dims& d, const std::uint8_t* packed, con
 HWY_INLINE void Conv2dS8S8(const conv2d_dims& d, const std::uint8_t* packed, const std::int8_t* x, std::int32_t y_zp,
                            std::int32_t lo, std::int32_t hi, std::int8_t* y) {
   Conv2dQ<std::int8_t, std::int8_t>(d, packed, x, y_zp, lo, hi, y);
+}
+
+// Conv2dQ followed by a 2x2, stride-2 max pool (no padding, floor mode), in one pass: y is
+// [out_h / 2][out_w / 2][out_c] and equals ref::max_pool_q over ref::conv2d_q's output bit for bit. Each
+// window's 4 sums are pooled before they are requantized (requantization is monotonic), so the convolution's
+// full-size output never exists and a quarter of the requantization work remains. Requires
+// conv2d_q_pool2_fits(d) (conv2d_pack.hpp). im2col rows come in window order (4 per pooled pixel) for the pooled GEMM; first
+// layers take their row-pair kernel with the pooling inside.
+template <class TIn, class TOut>
+HWY_NOINLINE void Conv2dQMaxPool2(const conv2d_dims& d, const std::uint8_t* HWY_RESTRICT packed,
+                                  const TIn* HWY_RESTRICT x, std::int32_t y_zp, std::int32_t lo, std::int32_t hi,
+                                  TOut* HWY_RESTRICT y) {
+  HWY_DASSERT(conv2d_q_pool2_fits(d));
+#if HWY_TARGET != HWY_SCALAR
+  if (conv_detail::FirstLayerPooled(d, gemm_packed_view{packed}, x, y_zp, lo, hi, y)) return;
+#endif
+  const std::size_t k = conv2d_q_gemm_k(d);
+  const int cout_g = d.out_c / d.groups;
+  const int pw_n = d.out_w / 2;
+  const std::size_t pooled = static_cast<std::size_t>(d.out_h / 2) * pw_n;
+  const std::size_t group_bytes = conv2d_q_group_bytes(d);
+  HWY_ALIGN TIn col[conv_detail::kIm2colBytes / sizeof(TIn)];
+  std::size_t windows = conv_detail::kIm2colBytes / (4 * k * sizeof(TIn));  // pooled pixels per tile
+  windows = windows > 64 ? 64 : windows;
+  for (int g = 0; g < d.groups; ++g) {
+    const std::uint8_t* pk = packed + g * group_bytes;
+    const TIn pad = static_cast<TIn>(gemm_packed_view{pk}.x_zp());
+    for (std::size_t q0 = 0; q0 < pooled; q0 += windows) {
+      const std::size_t nq = q0 + windows < pooled ? windows : pooled - q0;
+      for (std::size_t j = 0; j < nq; ++j) {
+        const int ph = static_cast<int>((q0 + j) / pw_n), pw = static_cast<int>((q0 + j) % pw_n);
+        for (int i = 0; i < 4; ++i) conv_detail::Patch(d, x, g, 2 * ph + i / 2, 2 * pw + i % 2, pad, col + (4 * j + i) * k);
+      }
+      GemmPackedMaxPool4<TIn, TOut>(pk, 4 * nq, col, k, y + q0 * d.out_c + g * cout_g, d.out_c, y_zp, lo, hi);
+    }
+  }
+}
+HWY_INLINE void Conv2dMaxPool2U8S8(const conv2d_dims& d, const std::uint8_t* packed, const std::uint8_t* x,
+                                   std::int32_t y_zp, std::int32_t lo, std::int32_t hi, std::uint8_t* y) {
+  Conv2dQMaxPool2<std::uint8_t, std::uint8_t>(d, packed, x, y_zp, lo, hi, y);
+}
+HWY_INLINE void Conv2dMaxPool2S8S8(const conv2d_dims& d, const std::uint8_t* packed, const std::int8_t* x,
+                                   std::int32_t y_zp, std::int32_t lo, std::int32_t hi, std::int8_t* y) {
+  Conv2dQMaxPool2<std::int8_t, std::int8_t>(d, packed, x, y_zp, lo, hi, y);
 }
 
 // The value-padded convolution's first-layer fast path (see FirstLayerValuePadded); false: not taken.

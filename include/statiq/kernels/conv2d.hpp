@@ -24,6 +24,19 @@ inline void conv2d_q(const conv2d_dims& d, const std::uint8_t* packed, const std
   HWY_STATIC_DISPATCH(Conv2dS8S8)(d, packed, x, y_zp, lo, hi, y);
 }
 
+// conv2d_q followed by a 2x2, stride-2 max pool (no padding, floor mode) in one pass: y is [out_h / 2][out_w / 2]
+// [out_c], equal to ref::max_pool_q over ref::conv2d_q's output. The window's sums are pooled before one
+// requantization (which is monotonic), so the convolution's full output is never stored. Requires
+// conv2d_q_pool2_fits(d).
+inline void conv2d_q_max_pool2(const conv2d_dims& d, const std::uint8_t* packed, const std::uint8_t* x,
+                               std::int32_t y_zp, std::int32_t lo, std::int32_t hi, std::uint8_t* y) {
+  HWY_STATIC_DISPATCH(Conv2dMaxPool2U8S8)(d, packed, x, y_zp, lo, hi, y);
+}
+inline void conv2d_q_max_pool2(const conv2d_dims& d, const std::uint8_t* packed, const std::int8_t* x,
+                               std::int32_t y_zp, std::int32_t lo, std::int32_t hi, std::int8_t* y) {
+  HWY_STATIC_DISPATCH(Conv2dMaxPool2S8S8)(d, packed, x, y_zp, lo, hi, y);
+}
+
 // The convolution of a ValuePadded layer (its padding holds pad_q16[c], Q16 quantized units relative to the zero
 // point, instead of the zero point): y = ref::conv2d_q with zero-point padding, then
 // ref::conv2d_q_value_padded_border over the border pixels (w, bias: the unpacked OHWI weights and biases). First

@@ -20,6 +20,14 @@ constexpr std::size_t conv2d_q_gemm_k(const conv2d_dims& d) {
 constexpr std::size_t conv2d_q_group_bytes(const conv2d_dims& d) {
   return gemm_packed_size(static_cast<std::size_t>(d.out_c / d.groups), conv2d_q_gemm_k(d));
 }
+// conv2d_q_max_pool2 (a 2x2, stride-2 max pool fused into the convolution) keeps the 4 patches of a pooling
+// window in its im2col tile: k_h * k_w * in_c / groups up to a quarter of conv2d_q_max_k.
+inline constexpr std::size_t conv2d_q_pool2_max_k = conv2d_q_max_k / 4;
+// Whether conv2d_q_max_pool2 takes convolution d: an output of at least 2x2 pixels and a short enough patch.
+constexpr bool conv2d_q_pool2_fits(const conv2d_dims& d) {
+  return d.out_h >= 2 && d.out_w >= 2 && conv2d_q_gemm_k(d) <= conv2d_q_pool2_max_k;
+}
+
 // Bytes of the packed blob: size static arrays with it.
 constexpr std::size_t conv2d_q_packed_size(const conv2d_dims& d) {
   return static_cast<std::size_t>(d.groups) * conv2d_q_group_bytes(d);

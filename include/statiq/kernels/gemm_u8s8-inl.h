@@ -45,6 +45,10 @@ struct Sink {
   std::size_t stride;
   std::int32_t zp, lo, hi;
   std::size_t n_end;  // channels at or past n_end are not written
+  // Rows come in groups of 4 (the 4 pixels of a 2x2 pooling window): output row m / 4 is the requantized
+  // maximum of the group's sums. Requantization is monotonic (positive multiplier, then a clamp), so this equals
+  // max-pooling the requantized rows, at a quarter of the requantization work. Rows are a multiple of 4.
+  bool pool4 = false;
 
   // channels of panel p to write (0..8)
   HWY_INLINE std::size_t Width(std::size_t p) const {
@@ -106,6 +110,7 @@ HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* 
   const std::size_t k = pk.k(), kg = pk.kp() / gemm_kr;
   for (std::size_t p = p_begin; p < p_end; ++p) {
     const std::size_t nc = out.Width(p);
+    std::int32_t best[gemm_nr];
     for (std::size_t m = 0; m < rows; ++m) {
       std::int32_t sums[gemm_nr];
       for (std::size_t c = 0; c < gemm_nr; ++c) sums[c] = pk.bias_at(p * gemm_nr + c);
@@ -120,7 +125,12 @@ HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* 
           sums[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(sums[c]) + static_cast<std::uint32_t>(s));
         }
       }
-      EmitRow(out, pk, m, p, nc, sums);
+      if (!out.pool4) {
+        EmitRow(out, pk, m, p, nc, sums);
+        continue;
+      }
+      for (std::size_t c = 0; c < gemm_nr; ++c) best[c] = m % 4 == 0 || sums[c] > best[c] ? sums[c] : best[c];
+      if (m % 4 == 3) EmitRow(out, pk, m / 4, p, nc, best);
     }
   }
 }
@@ -199,6 +209,12 @@ HWY_INLINE void PanelsPortable(const gemm_packed_view& pk, std::size_t rows, con
       for (std::size_t r = 0; r < 4; ++r) xr[r] = x + (m + (r < mr ? r : 0)) * x_stride;
       std::int32_t sums[4][gemm_nr];
       TilePortable(pk, p, xr, sums);
+      if (out.pool4) {  // mr == 4: rows are a multiple of 4
+        for (std::size_t c = 0; c < gemm_nr; ++c)
+          for (std::size_t r = 1; r < 4; ++r) sums[0][c] = sums[r][c] > sums[0][c] ? sums[r][c] : sums[0][c];
+        EmitRow(out, pk, m / 4, p, nc, sums[0]);
+        continue;
+      }
       for (std::size_t r = 0; r < mr; ++r) EmitRow(out, pk, m + r, p, nc, sums[r]);
     }
   }
@@ -455,6 +471,14 @@ HWY_INLINE void TileAVX2(const gemm_packed_view& pk, std::size_t p, const TIn* c
 template <std::size_t MR, std::size_t NP, class TOut>
 HWY_INLINE void EmitAVX2(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t m, std::size_t p,
                          const __m256i* s) {
+  if constexpr (MR == 4) {
+    if (out.pool4) {  // the 4 rows are one pooling window: one output row of their maxima
+      __m256i t[NP];
+      for (std::size_t j = 0; j < NP; ++j)
+        t[j] = _mm256_max_epi32(_mm256_max_epi32(s[j], s[NP + j]), _mm256_max_epi32(s[2 * NP + j], s[3 * NP + j]));
+      return EmitAVX2<1, NP>(out, pk, m / 4, p, t);
+    }
+  }
   const hn::Full256<std::int32_t> d32;
   for (std::size_t j = 0; j < NP; ++j) {
     const std::size_t c0 = (p + j) * gemm_nr;
@@ -677,6 +701,24 @@ HWY_NOINLINE void GemmPacked(const std::uint8_t* HWY_RESTRICT packed, std::size_
   if (rows == 0 || n_begin >= n_end) return;
   const gemm_detail::Sink<TOut> out{y, y_stride, y_zp, lo, hi, n_end};
   gemm_detail::Panels(pk, rows, x, x_stride, out, n_begin / gemm_nr, (n_end + gemm_nr - 1) / gemm_nr);
+}
+
+// GemmPacked with a 2x2 max pool fused (Sink::pool4): rows (a multiple of 4) come in groups of 4, the pixels of
+// one pooling window; y row m / 4 = the requantized maximum of the group's sums = max_pool(GemmPacked(...)).
+// TOut is std::uint8_t or std::int8_t.
+template <class TIn, class TOut>
+HWY_NOINLINE void GemmPackedMaxPool4(const std::uint8_t* HWY_RESTRICT packed, std::size_t rows,
+                                     const TIn* HWY_RESTRICT x, std::size_t x_stride, TOut* HWY_RESTRICT y,
+                                     std::size_t y_stride, std::int32_t y_zp, std::int32_t lo, std::int32_t hi,
+                                     std::size_t n_begin = 0, std::size_t n_end = static_cast<std::size_t>(-1)) {
+  static_assert(!std::is_same_v<TOut, std::int32_t>, "GemmPackedMaxPool4 requantizes: TOut is u8 or s8");
+  const gemm_packed_view pk{packed};
+  const std::size_t n = pk.n();
+  if (n_end > n) n_end = n;
+  HWY_DASSERT(rows % 4 == 0);
+  if (rows < 4 || n_begin >= n_end) return;
+  const gemm_detail::Sink<TOut> out{y, y_stride, y_zp, lo, hi, n_end, true};
+  gemm_detail::Panels(pk, rows - rows % 4, x, x_stride, out, n_begin / gemm_nr, (n_end + gemm_nr - 1) / gemm_nr);
 }
 
 // Named entry points (op and types in the name). Plain inline, not HWY_INLINE: a static-dispatch caller
