@@ -3,7 +3,9 @@
 // Names: BM_Conv_<who>/<layer>; counter GOPS = 2 * MACs per second. who: statiq (full-range s8 weights: the
 // exact widening route), statiq_7bit (|w| <= 63: the GEMM's vpmaddubsw route, also exact), onednn (u8s8,
 // no zero points; its vpmaddubsw saturates on full-range data), xnnpack (qs8), statiq_f32, onednn_f32.
-// Peers are compiled in when found (STATIQ_BENCH_HAVE_*). Run: statiq_conv_bench --benchmark_min_time=0.2
+// BM_ConvPool_statiq_7bit_{fused,separate}: the Fashion-MNIST convs with a 2x2 max pool after them, fused into
+// one kernel or run as conv then pool. Peers are compiled in when found (STATIQ_BENCH_HAVE_*). Run:
+// statiq_conv_bench --benchmark_min_time=0.2
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -23,6 +25,7 @@
 
 #include "statiq/kernels/conv2d.hpp"
 #include "statiq/kernels/depthwise_conv.hpp"
+#include "statiq/kernels/pool.hpp"
 
 namespace {
 
@@ -108,6 +111,41 @@ void bm_statiq_q(benchmark::State& st, layer l, int wmax) {
       statiq::kernels::conv2d_q(d, packed.data(), x.data(), q.y_zero_point, q.lo, q.hi, y.data());
       benchmark::DoNotOptimize(y.data());
     }
+  }
+  set_gops(st, d);
+}
+
+// statiq int8 convolution followed by a 2x2, stride-2 max pool: fused (conv2d_q_max_pool2, what an int8 model
+// runs when a MaxPool follows the conv) or as two kernels (conv2d_q into a full-size buffer, then max_pool2d).
+// GOPS counts the convolution's MACs.
+void bm_statiq_conv_pool(benchmark::State& st, layer l, int wmax, bool fused) {
+  const conv2d_dims d = dims_of(l);
+  auto x = random_vec<std::uint8_t>(x_size(d), 0, 255, 1);
+  auto w = random_vec<std::int8_t>(w_size(d), -wmax, wmax, 2);
+  auto bias = random_vec<std::int32_t>(d.out_c, -1000, 1000, 3);
+  std::vector<statiq::kernels::ref::requant_multiplier> m(d.out_c, statiq::kernels::ref::quantize_multiplier(1.0 / 4096));
+  statiq::kernels::qconv_params q;
+  q.x_zero_point = 3;
+  q.y_zero_point = 5;
+  q.multiplier = m.data();
+  std::vector<std::uint8_t> packed(statiq::kernels::conv2d_q_packed_size(d));
+  statiq::kernels::pack_conv2d_q<std::uint8_t>(d, q, w.data(), bias.data(), packed.data());
+  statiq::kernels::pool2d_dims p;
+  p.in_h = d.out_h;
+  p.in_w = d.out_w;
+  p.channels = d.out_c;
+  p.k_h = p.k_w = p.stride_h = p.stride_w = 2;
+  p.out_h = d.out_h / 2;
+  p.out_w = d.out_w / 2;
+  std::vector<std::uint8_t> full(y_size(d)), y(std::size_t(p.out_h) * p.out_w * d.out_c);
+  for (auto _ : st) {
+    if (fused) {
+      statiq::kernels::conv2d_q_max_pool2(d, packed.data(), x.data(), q.y_zero_point, 0, 255, y.data());
+    } else {
+      statiq::kernels::conv2d_q(d, packed.data(), x.data(), q.y_zero_point, 0, 255, full.data());
+      statiq::kernels::max_pool2d(p, full.data(), y.data());
+    }
+    benchmark::DoNotOptimize(y.data());
   }
   set_gops(st, d);
 }
@@ -218,6 +256,13 @@ void register_all() {
 #if STATIQ_BENCH_HAVE_ONEDNN
     benchmark::RegisterBenchmark(("BM_Conv_onednn_f32/" + s).c_str(), bm_onednn, l, false);
 #endif
+  }
+  // Convolution + 2x2 max pool, fused and as two kernels (the Fashion-MNIST CNN's two conv -> ReLU -> pool steps).
+  for (const layer& l : kLayers) {
+    const std::string s = l.name;
+    if (s.rfind("fmnist_", 0) != 0) continue;
+    benchmark::RegisterBenchmark(("BM_ConvPool_statiq_7bit_fused/" + s).c_str(), bm_statiq_conv_pool, l, 63, true);
+    benchmark::RegisterBenchmark(("BM_ConvPool_statiq_7bit_separate/" + s).c_str(), bm_statiq_conv_pool, l, 63, false);
   }
 }
 
