@@ -293,10 +293,11 @@ int main(int argc, char** argv) {
     static const auto q8 = model_ns::model | statiq::quantize(ranges);
     static const auto q8p = model_ns::model | (statiq::protect(stats) | statiq::quantize(ranges));
 
-    const std::vector<curve> models{{"float unprotected", "#d62728"},
-                                    {"float protected", "#1f77b4"},
-                                    {"int8 unprotected", "#ff7f0e"},
-                                    {"int8 protected", "#2ca02c"}};
+    constexpr auto memory = statiq::fault::site::memory;
+    const std::vector<curve> models{{"float unprotected", "#d62728", memory, 0, {}},
+                                    {"float protected", "#1f77b4", memory, 0, {}},
+                                    {"int8 unprotected", "#ff7f0e", memory, 0, {}},
+                                    {"int8 protected", "#2ca02c", memory, 0, {}}};
     std::vector<curve> curves;  // [site][model]
     for (statiq::fault::site where : s.sites)
       for (curve c : models) {

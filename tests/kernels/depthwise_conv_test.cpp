@@ -1,6 +1,7 @@
 // Depthwise int8 convolution on every compiled and supported target, bit for bit against ref::conv2d_q.
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -23,8 +24,15 @@ HWY_BEFORE_NAMESPACE();
 namespace statiq::kernels::HWY_NAMESPACE {
 namespace {
 
+#if HWY_TARGET == HWY_AVX2
+// How many shapes the AVX2 tap-pair kernel took (it must take some).
+std::size_t tap_pair_shapes = 0;
+#endif
+
+// x_zp: the activation zero point (at a bound: the extremes of |x - x_zp|); random when absent.
 template <class T>
-void CheckDepthwiseOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test::fill wf, std::size_t mis) {
+void CheckDepthwiseOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test::fill wf, std::size_t mis,
+                        std::optional<int> x_zp = std::nullopt) {
   constexpr int xlo = std::is_same_v<T, std::uint8_t> ? 0 : -128, xhi = std::is_same_v<T, std::uint8_t> ? 255 : 127;
   test::offset_buffer<T> x(static_cast<std::size_t>(d.in_h) * d.in_w * d.in_c, mis);
   test::offset_buffer<std::int8_t> w(static_cast<std::size_t>(d.out_c) * d.k_h * d.k_w, (mis + 1) % 4);
@@ -38,31 +46,49 @@ void CheckDepthwiseOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, 
   std::uniform_real_distribution<double> sd(-14.0, -3.0);
   for (auto& mm : m) mm = ref::quantize_multiplier(std::exp2(sd(rng)));
   qconv_params q;
-  q.x_zero_point = std::uniform_int_distribution<int>(xlo, xhi)(rng);
+  q.x_zero_point = x_zp ? *x_zp : std::uniform_int_distribution<int>(xlo, xhi)(rng);
   q.y_zero_point = std::uniform_int_distribution<int>(xlo, xhi)(rng);
   q.multiplier = m.data();
   q.per_channel = (rng() % 4) != 0;
   q.lo = xlo + static_cast<int>(rng() % 3) * 10;
   q.hi = xhi - static_cast<int>(rng() % 3) * 10;
-  std::memset(y.data(), 0x5a, ny);
   ref::conv2d_q(d, q, x.data(), w.data(), bias.data(), yref.data());
-  detail::DepthwiseConv(d, q, x.data(), w.data(), bias.data(), y.data());
   std::size_t bad = 0, first = ny;
-  for (std::size_t i = 0; i < ny; ++i)
-    if (y[i] != yref[i]) { ++bad; if (first == ny) first = i; }
+  const auto compare = [&] {
+    bad = 0;
+    first = ny;
+    for (std::size_t i = 0; i < ny; ++i)
+      if (y[i] != yref[i]) { ++bad; if (first == ny) first = i; }
+  };
   INFO("target ", hwy::TargetName(HWY_TARGET), " C=", d.in_c, " in=", d.in_h, "x", d.in_w, " k=", d.k_h, "x", d.k_w,
        " s=", d.stride_h, " dil=", d.dil_h, " pad=", d.pad_top, ",", d.pad_left, ",", d.pad_bottom, ",", d.pad_right,
-       " first bad=", first);
+       " x_zp=", q.x_zero_point, " per_channel=", q.per_channel, " first bad=", first);
+  std::memset(y.data(), 0x5a, ny);
+  detail::DepthwiseConv(d, q, x.data(), w.data(), bias.data(), y.data());
+  compare();
   CHECK(bad == 0);
+#if HWY_TARGET == HWY_AVX2
+  // The tap-pair kernel called directly, so the count proves it computed these outputs.
+  std::memset(y.data(), 0x5a, ny);
+  if (detail::DepthwiseConvTapPairs(d, q, x.data(), w.data(), bias.data(), y.data())) {
+    ++tap_pair_shapes;
+    compare();
+    CHECK(bad == 0);
+  }
+#endif
 }
 
 int OutSize(int in, int pb, int pe, int k, int s, int dil) { return (in + pb + pe - dil * (k - 1) - 1) / s + 1; }
 
 void TestDepthwiseConv() {
   std::mt19937 rng(1234);
-  const int channels[] = {1, 3, 4, 5, 8, 17, 24, 33, 64};
+  // 16 and up take the AVX2 tap-pair kernel: 24 and 17 end with an overlapping block, 48 is a pass of 3
+  // blocks, 72 a second pass whose only block overlaps the first pass, 128 two full passes.
+  const int channels[] = {1, 3, 4, 5, 8, 16, 17, 24, 32, 33, 48, 64, 72, 128};
+  // 3x3 and 5x5 have compile-time taps, the others runtime taps (2x3: an even count, 7x7: 49, odd).
+  const int kernels[][2] = {{3, 3}, {5, 5}, {2, 3}, {7, 7}};
   std::size_t mis = 0;
-  for (int k : {3, 5, 2, 7}) {
+  for (const auto& k : kernels) {
     for (int s : {1, 2}) {
       for (int dil : {1, 2}) {
         for (int pad : {0, 1, 2}) {
@@ -71,14 +97,15 @@ void TestDepthwiseConv() {
             d.in_h = 7 + (c % 3);
             d.in_w = 9 - (c % 2);
             d.in_c = d.out_c = d.groups = c;
-            d.k_h = d.k_w = k;
+            d.k_h = k[0];
+            d.k_w = k[1];
             d.stride_h = d.stride_w = s;
             d.dil_h = d.dil_w = dil;
             d.pad_top = d.pad_left = pad;
             d.pad_bottom = pad;
             d.pad_right = pad > 0 ? pad - 1 : 0;  // asymmetric
-            d.out_h = OutSize(d.in_h, d.pad_top, d.pad_bottom, k, s, dil);
-            d.out_w = OutSize(d.in_w, d.pad_left, d.pad_right, k, s, dil);
+            d.out_h = OutSize(d.in_h, d.pad_top, d.pad_bottom, d.k_h, s, dil);
+            d.out_w = OutSize(d.in_w, d.pad_left, d.pad_right, d.k_w, s, dil);
             if (d.out_h <= 0 || d.out_w <= 0) continue;
             ++mis;
             CheckDepthwiseOnce<std::uint8_t>(d, rng, test::fill::random, test::fill::random, mis % 8);
@@ -88,20 +115,31 @@ void TestDepthwiseConv() {
       }
     }
   }
-  // Extreme values: every activation at the type's bound, every weight +-127.
-  for (int c : {5, 17, 32}) {
-    conv2d_dims d;
-    d.in_h = d.in_w = 6;
-    d.in_c = d.out_c = d.groups = c;
-    d.k_h = d.k_w = 3;
-    d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
-    d.out_h = d.out_w = 6;
-    for (auto xf : {test::fill::low, test::fill::high})
-      for (auto wf : {test::fill::low, test::fill::high}) {
-        CheckDepthwiseOnce<std::uint8_t>(d, rng, xf, wf, 1);
-        CheckDepthwiseOnce<std::int8_t>(d, rng, xf, wf, 3);
-      }
+  // Extreme values: every activation at the type's bound, every weight +-127, the zero point at either bound.
+  for (int c : {5, 16, 17, 24, 32, 128}) {
+    for (const auto& k : kernels) {
+      conv2d_dims d;
+      d.in_h = d.in_w = 8;
+      d.in_c = d.out_c = d.groups = c;
+      d.k_h = k[0];
+      d.k_w = k[1];
+      d.pad_top = k[0] / 2;  // "same" padding, asymmetric for the even kernel
+      d.pad_bottom = (k[0] - 1) / 2;
+      d.pad_left = k[1] / 2;
+      d.pad_right = (k[1] - 1) / 2;
+      d.out_h = OutSize(d.in_h, d.pad_top, d.pad_bottom, d.k_h, 1, 1);
+      d.out_w = OutSize(d.in_w, d.pad_left, d.pad_right, d.k_w, 1, 1);
+      for (auto xf : {test::fill::low, test::fill::high})
+        for (auto wf : {test::fill::low, test::fill::high})
+          for (int zp_high : {0, 1}) {
+            CheckDepthwiseOnce<std::uint8_t>(d, rng, xf, wf, 1, zp_high ? 255 : 0);
+            CheckDepthwiseOnce<std::int8_t>(d, rng, xf, wf, 3, zp_high ? 127 : -128);
+          }
+    }
   }
+#if HWY_TARGET == HWY_AVX2
+  CHECK(tap_pair_shapes > 0);
+#endif
 }
 
 }  // namespace

@@ -67,9 +67,11 @@ HWY_INLINE void Tile4x3(std::size_t k, const float* HWY_RESTRICT x0, const float
   out[3][2] = hn::GetLane(hn::SumOfLanes(d, a32));
   const float* xs[4] = {x0, x1, x2, x3};
   const float* ws[3] = {w0, w1, w2};
-  for (; i < k; ++i) {
+  // The tail as a count: with k a constant, GCC otherwise warns (-Waggressive-loop-optimizations) about a
+  // tail loop it has itself proved empty.
+  for (std::size_t t = 0, rest = k - i; t < rest; ++t) {
     for (int r = 0; r < 4; ++r)
-      for (int c = 0; c < 3; ++c) out[r][c] += xs[r][i] * ws[c][i];
+      for (int c = 0; c < 3; ++c) out[r][c] += xs[r][i + t] * ws[c][i + t];
   }
 }
 
@@ -99,8 +101,8 @@ HWY_INLINE void Row1x8(std::size_t k, const float* HWY_RESTRICT x, const float* 
   out[5] = hn::GetLane(hn::SumOfLanes(d, a5));
   out[6] = hn::GetLane(hn::SumOfLanes(d, a6));
   out[7] = hn::GetLane(hn::SumOfLanes(d, a7));
-  for (; i < k; ++i)
-    for (int c = 0; c < 8; ++c) out[c] += x[i] * w[c][i];
+  for (std::size_t t = 0, rest = k - i; t < rest; ++t)  // a count, as in Tile4x3
+    for (int c = 0; c < 8; ++c) out[c] += x[i + t] * w[c][i + t];
 }
 
 // Batch N: one panel of 2 vectors of channels at a time is transposed into a [kc][2 * lanes] stack buffer

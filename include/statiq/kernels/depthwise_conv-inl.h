@@ -10,12 +10,17 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include <hwy/highway.h>
 
 #include "statiq/kernels/detail/requant_lanes-inl.h"
 #include "statiq/kernels/detail/unroll.hpp"
 #include "statiq/kernels/ref/conv2d_q.hpp"
+
+#if HWY_TARGET == HWY_AVX2
+#include <immintrin.h>
+#endif
 
 HWY_BEFORE_NAMESPACE();
 namespace statiq::kernels::HWY_NAMESPACE {
@@ -31,10 +36,11 @@ inline constexpr int kDepthwiseMaxTaps = 64;
 // channels instead of once per vector (measured on AVX2, 28x28x128 3x3: 84 -> 67 us).
 inline constexpr int kDepthwiseVectors = 4;
 
+// Every target's kernel except AVX2 with 16 channels or more (DepthwiseConvTapPairBlock below):
 // nv blocks of Lanes(d16) channels over every output pixel; block v starts at min(c0 + v * N, C - N), so a
 // channel count that is not a multiple of N ends with a full block overlapping the previous one (its
-// channels are computed twice, identically: 28x28x24 on AVX2 runs as 2 blocks of 16 in one pass instead
-// of a 16-lane pass and an 8-lane pass). Channels sit in i16 lanes;
+// channels are computed twice, identically: 24 channels in 16-lane vectors run as 2 blocks in one pass
+// instead of a 16-lane pass and an 8-lane pass). Channels sit in i16 lanes;
 // each tap multiplies them by the widened weights with ReorderWidenMulAccumulate (vpmaddwd: exact
 // i16*i16 -> i32, adjacent lanes summed) twice: once with all weights (pair sums) and once with
 // odd-channel weights zeroed (even channels alone); odd = pairs - even. This keeps every product exact
@@ -164,6 +170,178 @@ HWY_INLINE void DepthwiseConvChannels(const conv2d_dims& d, const qconv_params& 
   if (hn::Lanes(d4) == 4 && C >= 4) return passes(d4);
   ref::conv2d_q(d, q, x, w, bias, y);  // fewer than 4 channels
 }
+
+#if HWY_TARGET == HWY_AVX2
+// Channels per tap-pair block: the i16 lanes of a __m256i.
+inline constexpr int kTapPairLanes = 16;
+
+// 16 activations widened to i16 (vpmovzxbw / vpmovsxbw from memory).
+template <class TI>
+HWY_INLINE __m256i LoadWidened16(const TI* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  if constexpr (std::is_same_v<TI, std::uint8_t>) return _mm256_cvtepu8_epi16(v);
+  else return _mm256_cvtepi8_epi16(v);
+}
+
+// Lanes [dst, dst + 4) of p take lanes [src, src + 4) of s. Both are multiples of 4, so every 64-bit
+// rounding term moves together with its two lanes.
+HWY_INLINE void CopyRequantQuad(const RequantLaneParams& s, int src, RequantLaneParams& p, int dst) {
+  for (int j = 0; j < 4; ++j) {
+    p.bias[dst + j] = s.bias[src + j];
+    p.mult[dst + j] = s.mult[src + j];
+    p.shr[dst + j] = s.shr[src + j];
+  }
+  for (int j = 0; j < 2; ++j) {
+    p.rnd_even[dst / 2 + j] = s.rnd_even[src / 2 + j];
+    p.rnd_odd[dst / 2 + j] = s.rnd_odd[src / 2 + j];
+  }
+}
+
+// AVX2: nv blocks of 16 channels (starting as in DepthwiseConvBlock) over every output pixel, with one
+// vpmaddwd per TWO taps instead of two per tap. The 16 widened activations of taps a and b are interleaved
+// by vpunpcklwd / vpunpckhwd, so each i32 lane of vpmaddwd is one channel's x_a * w_a + x_b * w_b (exact:
+// |x * w| <= 255 * 128). The unpacks work within 128-bit halves: acc_lo holds channels {0-3, 8-11} and
+// acc_hi {4-7, 12-15}; the weights are interleaved by the same unpacks once per block, and the bias and
+// requantization constants are laid out in that lane order, so vpackssdw of the two requantized halves
+// lands in channel order 0-15. An odd tap count pairs its last tap with weight 0.
+// Every pixel uses x itself and a bias that absorbs -x_zp * sum of the channel's taps; a tap in the
+// padding reads a row of x_zp instead (contributing x_zp * w, which the bias cancels), so border pixels
+// take the interior code with other pointers. KH/KW > 0 fix the taps at compile time.
+template <int KH, int KW, class TI, class TO>
+HWY_NOINLINE void DepthwiseConvTapPairBlock(const conv2d_dims& dims, const qconv_params& q,
+                                            const TI* HWY_RESTRICT x, const std::int8_t* HWY_RESTRICT w,
+                                            const std::int32_t* HWY_RESTRICT bias, TO* HWY_RESTRICT y, int c0,
+                                            int nv) {
+  const conv2d_dims d = dims;  // a local copy: stores to y cannot alias it
+  const int kh_n = KH > 0 ? KH : d.k_h;
+  const int kw_n = KW > 0 ? KW : d.k_w;
+  const int taps = kh_n * kw_n;
+  const int pairs = (taps + 1) / 2;
+  const int C = d.in_c;
+  const auto start = [&](int v) { return std::min(c0 + v * kTapPairLanes, C - kTapPairLanes); };
+  // Tap pointers address channel `base`; block v reads at offset start(v) - base, in [0, 48].
+  const int base = start(0);
+
+  // wp[(v * pairs + p) * 2 + h]: taps 2p and 2p + 1 of block v, unpacked low (h = 0) or high (h = 1).
+  __m256i wp[kDepthwiseVectors * (kDepthwiseMaxTaps / 2) * 2];
+  __m256i bias_int[kDepthwiseVectors][2];
+  RequantLaneParams rp[kDepthwiseVectors][2];
+  for (int v = 0; v < nv; ++v) {
+    const int cv = start(v);
+    std::int32_t wsum[kTapPairLanes] = {};
+    for (int p = 0; p < pairs; ++p) {
+      HWY_ALIGN std::int16_t wa[kTapPairLanes], wb[kTapPairLanes];
+      for (int l = 0; l < kTapPairLanes; ++l) {
+        const std::int8_t* wc = w + static_cast<std::ptrdiff_t>(cv + l) * taps;
+        wa[l] = wc[2 * p];
+        wb[l] = 2 * p + 1 < taps ? wc[2 * p + 1] : std::int16_t{0};
+        wsum[l] += wa[l] + wb[l];
+      }
+      const __m256i va = _mm256_load_si256(reinterpret_cast<const __m256i*>(wa));
+      const __m256i vb = _mm256_load_si256(reinterpret_cast<const __m256i*>(wb));
+      wp[(v * pairs + p) * 2] = _mm256_unpacklo_epi16(va, vb);
+      wp[(v * pairs + p) * 2 + 1] = _mm256_unpackhi_epi16(va, vb);
+    }
+    // Channels cv + 0-7 and cv + 8-15 in order, then regrouped by quads: lane j of half h is channel
+    // (j % 4) + 4 * h + 8 * (j / 4).
+    RequantLaneParams first8, last8;
+    FillRequantLanes(8, cv, 1, q.multiplier, q.per_channel, bias, first8);
+    FillRequantLanes(8, cv + 8, 1, q.multiplier, q.per_channel, bias, last8);
+    for (int h = 0; h < 2; ++h) {
+      CopyRequantQuad(first8, 4 * h, rp[v][h], 0);
+      CopyRequantQuad(last8, 4 * h, rp[v][h], 4);
+      HWY_ALIGN std::int32_t b[8];
+      for (int j = 0; j < 8; ++j) b[j] = rp[v][h].bias[j] - q.x_zero_point * wsum[j % 4 + 4 * h + 8 * (j / 4)];
+      bias_int[v][h] = _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
+    }
+  }
+  TI zp_row[kDepthwiseVectors * kTapPairLanes];
+  std::fill(zp_row, zp_row + kDepthwiseVectors * kTapPairLanes, static_cast<TI>(q.x_zero_point));
+
+  const hn::Full256<std::int32_t> d32;
+  const auto yzp = hn::Set(d32, q.y_zero_point);
+  const auto lo = hn::Set(d32, q.lo);
+  const auto hi = hn::Set(d32, q.hi);
+  // tap_off[t]: tap t's element offset from the window's first tap, for pixels whose window is inside.
+  const std::ptrdiff_t row_step = static_cast<std::ptrdiff_t>(d.dil_h) * d.in_w * C;
+  const std::ptrdiff_t col_step = static_cast<std::ptrdiff_t>(d.dil_w) * C;
+  std::ptrdiff_t tap_off[KH > 0 ? KH * KW : kDepthwiseMaxTaps];
+  for (int kh = 0; kh < kh_n; ++kh)
+    for (int kw = 0; kw < kw_n; ++kw) tap_off[kh * kw_n + kw] = kh * row_step + kw * col_step;
+  // tp[t]: tap t's 16 activations of channel `base`. An odd count pairs its last tap with the zero-point row
+  // (weight 0): tp[taps] is never overwritten.
+  const TI* tp[KH > 0 ? KH * KW + 1 : kDepthwiseMaxTaps + 1];
+  tp[taps] = zp_row;
+  for (int oh = 0; oh < d.out_h; ++oh) {
+    const int ih0 = oh * d.stride_h - d.pad_top;
+    const bool rows_inside = ih0 >= 0 && ih0 + (kh_n - 1) * d.dil_h < d.in_h;
+    for (int ow = 0; ow < d.out_w; ++ow) {
+      const int iw0 = ow * d.stride_w - d.pad_left;
+      if (rows_inside && iw0 >= 0 && iw0 + (kw_n - 1) * d.dil_w < d.in_w) {
+        const TI* xp0 = x + (static_cast<std::ptrdiff_t>(ih0) * d.in_w + iw0) * C + base;
+        STATIQ_UNROLL(25)
+        for (int t = 0; t < taps; ++t) tp[t] = xp0 + tap_off[t];
+      } else {
+        for (int kh = 0; kh < kh_n; ++kh) {
+          const int ih = ih0 + kh * d.dil_h;
+          for (int kw = 0; kw < kw_n; ++kw) {
+            const int iw = iw0 + kw * d.dil_w;
+            const bool in = ih >= 0 && ih < d.in_h && iw >= 0 && iw < d.in_w;
+            tp[kh * kw_n + kw] = in ? x + (static_cast<std::ptrdiff_t>(ih) * d.in_w + iw) * C + base : zp_row;
+          }
+        }
+      }
+      TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * C;
+      for (int v = 0; v < nv; ++v) {
+        const int cv = start(v);
+        const int off = cv - base;
+        const __m256i* wv = wp + v * pairs * 2;
+        __m256i acc_lo = bias_int[v][0], acc_hi = bias_int[v][1];
+        STATIQ_UNROLL(13)
+        for (int p = 0; p < pairs; ++p) {
+          const __m256i xa = LoadWidened16(tp[2 * p] + off);
+          const __m256i xb = LoadWidened16(tp[2 * p + 1] + off);
+          acc_lo = _mm256_add_epi32(acc_lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), wv[2 * p]));
+          acc_hi = _mm256_add_epi32(acc_hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), wv[2 * p + 1]));
+          // An empty asm that "changes" the sums: GCC 12 otherwise reassociates the adds, computes all 26
+          // products of a 5x5 kernel first and spills them to the stack.
+          __asm__ volatile("" : "+x"(acc_lo), "+x"(acc_hi));
+        }
+        const auto y_lo = RequantizeLanes(d32, hn::Vec256<std::int32_t>{acc_lo}, rp[v][0], 0, yzp, lo, hi);
+        const auto y_hi = RequantizeLanes(d32, hn::Vec256<std::int32_t>{acc_hi}, rp[v][1], 0, yzp, lo, hi);
+        // i16 channels 0-15 in order; [lo, hi] lies within TO's range, so the saturating packs are exact.
+        // The byte pack leaves channels 0-7 in quadword 0 and 8-15 in quadword 2.
+        const __m256i y16 = _mm256_packs_epi32(y_lo.raw, y_hi.raw);
+        const __m256i y8 = std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(y16, y16)
+                                                            : _mm256_packs_epi16(y16, y16);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(yp + cv),
+                         _mm256_castsi256_si128(_mm256_permute4x64_epi64(y8, 0x08)));
+      }
+    }
+  }
+}
+
+template <int KH, int KW, class TI, class TO>
+HWY_INLINE void DepthwiseConvTapPairPasses(const conv2d_dims& d, const qconv_params& q, const TI* x,
+                                           const std::int8_t* w, const std::int32_t* bias, TO* y) {
+  const int step = kDepthwiseVectors * kTapPairLanes;
+  for (int c = 0; c < d.in_c; c += step)
+    DepthwiseConvTapPairBlock<KH, KW>(d, q, x, w, bias, y, c,
+                                      std::min(kDepthwiseVectors, (d.in_c - c + kTapPairLanes - 1) / kTapPairLanes));
+}
+
+// The tap-pair kernel where it takes the shape (16 channels or more, up to kDepthwiseMaxTaps taps); false,
+// computing nothing, otherwise.
+template <class TI, class TO>
+HWY_INLINE bool DepthwiseConvTapPairs(const conv2d_dims& d, const qconv_params& q, const TI* x,
+                                      const std::int8_t* w, const std::int32_t* bias, TO* y) {
+  if (d.in_c < kTapPairLanes || d.k_h * d.k_w > kDepthwiseMaxTaps) return false;
+  if (d.k_h == 3 && d.k_w == 3) DepthwiseConvTapPairPasses<3, 3>(d, q, x, w, bias, y);
+  else if (d.k_h == 5 && d.k_w == 5) DepthwiseConvTapPairPasses<5, 5>(d, q, x, w, bias, y);
+  else DepthwiseConvTapPairPasses<0, 0>(d, q, x, w, bias, y);
+  return true;
+}
+#endif  // HWY_TARGET == HWY_AVX2
 #endif  // HWY_TARGET != HWY_SCALAR
 
 template <class TI, class TO>
@@ -173,6 +351,9 @@ HWY_INLINE void DepthwiseConv(const conv2d_dims& d, const qconv_params& q, const
   ref::conv2d_q(d, q, x, w, bias, y);
 #else
   if (d.k_h * d.k_w > kDepthwiseMaxTaps) return ref::conv2d_q(d, q, x, w, bias, y);
+#if HWY_TARGET == HWY_AVX2
+  if (DepthwiseConvTapPairs(d, q, x, w, bias, y)) return;
+#endif
   if (d.k_h == 3 && d.k_w == 3) return DepthwiseConvChannels<3, 3>(d, q, x, w, bias, y);
   if (d.k_h == 5 && d.k_w == 5) return DepthwiseConvChannels<5, 5>(d, q, x, w, bias, y);
   DepthwiseConvChannels<0, 0>(d, q, x, w, bias, y);

@@ -222,7 +222,10 @@ HWY_INLINE void GlobalAvgPoolF32(std::size_t hw, std::size_t channels, const flo
     hn::StoreU(hn::Div(s, hn::Set(df, static_cast<float>(hw))), df, y + c0);
   };
   const int c = ForEachChannelBlock<float>(static_cast<int>(channels), block);
-  for (std::size_t cc = static_cast<std::size_t>(c); cc < channels; ++cc) {
+  // The leftover channels as a count: with the channels a constant, GCC otherwise warns
+  // (-Waggressive-loop-optimizations) about a loop it has itself proved empty.
+  for (std::size_t t = 0, rest = channels - static_cast<std::size_t>(c); t < rest; ++t) {
+    const std::size_t cc = static_cast<std::size_t>(c) + t;
     float s = 0.0f;
     for (std::size_t p = 0; p < hw; ++p) s += x[p * channels + cc];
     y[cc] = s / static_cast<float>(hw);
