@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cross-builds the kernel tests for aarch64 and runs them under qemu-aarch64: NEON (Cortex-A72), then SVE/SVE2
+# Cross-builds the kernel tests for aarch64 and runs them under qemu-aarch64, concurrently: NEON (Cortex-A72) and SVE/SVE2
 # (-cpu max). Installs what is missing (g++-aarch64-linux-gnu, qemu-user, libhwy-dev:arm64 via multiarch).
 # Usage: tools/ci/aarch64_kernel_tests.sh [build-dir]   (JOBS=2 by default; exit status non-zero on failure)
 set -euo pipefail
@@ -35,9 +35,24 @@ elapsed "built"
 bin="$build/tests/kernels/statiq_kernel_tests"
 # libc6:arm64 (pulled in by libhwy1:arm64) provides the loader; otherwise use the cross toolchain's sysroot.
 if [ ! -e /lib/ld-linux-aarch64.so.1 ]; then export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu; fi
-echo "== qemu-aarch64 -cpu cortex-a72 (NEON, scalar)"
-qemu-aarch64 -cpu cortex-a72 "$bin" --no-intro=true
-elapsed "NEON passed"
-echo "== qemu-aarch64 -cpu max (SVE2, SVE, NEON, scalar; 512-bit vectors)"
-qemu-aarch64 -cpu max "$bin" --no-intro=true
+# Three emulations at once (the machine has 2 cores; SVE emulation is the slow one, so its run is split in two):
+# NEON (Cortex-A72), and SVE/SVE2 (-cpu max, 512-bit vectors) for the GEMM test and for the others.
+gemm_tc='int8 GEMM/GEMV*'
+logs=$(mktemp -d)
+qemu-aarch64 -cpu cortex-a72 "$bin" --no-intro=true >"$logs/neon.log" 2>&1 & neon=$!
+qemu-aarch64 -cpu max "$bin" --no-intro=true --test-case="$gemm_tc" >"$logs/sve_gemm.log" 2>&1 & sve_gemm=$!
+qemu-aarch64 -cpu max "$bin" --no-intro=true --test-case-exclude="$gemm_tc" >"$logs/sve_rest.log" 2>&1 & sve_rest=$!
+status=0
+for run in neon sve_gemm sve_rest; do
+  pid=${!run}
+  if wait "$pid"; then result=passed; else result=FAILED; status=1; fi
+  case $run in
+    neon) echo "== qemu-aarch64 -cpu cortex-a72 (NEON, scalar): $result" ;;
+    sve_gemm) echo "== qemu-aarch64 -cpu max (SVE2, SVE, NEON, scalar; 512-bit vectors), GEMM test: $result" ;;
+    sve_rest) echo "== qemu-aarch64 -cpu max (SVE2, SVE, NEON, scalar; 512-bit vectors), other tests: $result" ;;
+  esac
+  cat "$logs/$run.log"
+done
+rm -rf "$logs"
+[ "$status" -eq 0 ] || { elapsed "FAILED"; exit 1; }
 elapsed "all passed"
