@@ -130,13 +130,7 @@ void bm_statiq_conv_pool(benchmark::State& st, layer l, int wmax, bool fused) {
   q.multiplier = m.data();
   std::vector<std::uint8_t> packed(statiq::kernels::conv2d_q_packed_size(d));
   statiq::kernels::pack_conv2d_q<std::uint8_t>(d, q, w.data(), bias.data(), packed.data());
-  statiq::kernels::pool2d_dims p;
-  p.in_h = d.out_h;
-  p.in_w = d.out_w;
-  p.channels = d.out_c;
-  p.k_h = p.k_w = p.stride_h = p.stride_w = 2;
-  p.out_h = d.out_h / 2;
-  p.out_w = d.out_w / 2;
+  const statiq::kernels::pool2d_dims p = statiq::kernels::conv2d_q_pool2_dims(d);
   std::vector<std::uint8_t> full(y_size(d)), y(std::size_t(p.out_h) * p.out_w * d.out_c);
   for (auto _ : st) {
     if (fused) {

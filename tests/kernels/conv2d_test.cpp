@@ -39,13 +39,7 @@ std::size_t pooled_convs = 0, pooled_first_layers = 0;
 // The 2x2, stride-2 max pool (floor mode) of a convolution's output, by ref::max_pool_q.
 template <class T>
 std::vector<T> RefMaxPool2(const conv2d_dims& d, const T* y) {
-  pool2d_dims p;
-  p.in_h = d.out_h;
-  p.in_w = d.out_w;
-  p.channels = d.out_c;
-  p.k_h = p.k_w = p.stride_h = p.stride_w = 2;
-  p.out_h = d.out_h / 2;
-  p.out_w = d.out_w / 2;
+  const pool2d_dims p = conv2d_q_pool2_dims(d);
   std::vector<T> out(static_cast<std::size_t>(p.out_h) * p.out_w * p.channels);
   ref::max_pool_q(p, y, out.data());
   return out;

@@ -67,7 +67,8 @@ void eval_quantized_node(const M& m, const Exec& e, std::byte* const* in, std::b
     } else {
       const std::uint8_t* packed = m.bytes.data() + M::offsets.bytes[I];
       if constexpr (Pool2) {
-        constexpr std::size_t pooled = static_cast<std::size_t>(d.out_h / 2) * (d.out_w / 2) * d.out_c;
+        constexpr auto pd = kernels::conv2d_q_pool2_dims(d);
+        constexpr std::size_t pooled = static_cast<std::size_t>(pd.out_h) * pd.out_w * pd.channels;
         for (std::size_t s = 0; s < b; ++s)
           kernels::conv2d_q_max_pool2(d, packed, x + s * In::size, zp, lo, hi, y + s * pooled);
       } else {

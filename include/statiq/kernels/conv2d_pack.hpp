@@ -6,6 +6,7 @@
 
 #include "statiq/kernels/pack.hpp"
 #include "statiq/kernels/ref/conv2d_q.hpp"
+#include "statiq/kernels/ref/pool_f32.hpp"  // pool2d_dims
 
 namespace statiq::kernels {
 
@@ -26,6 +27,19 @@ inline constexpr std::size_t conv2d_q_pool2_max_k = conv2d_q_max_k / 4;
 // Whether conv2d_q_max_pool2 takes convolution d: an output of at least 2x2 pixels and a short enough patch.
 constexpr bool conv2d_q_pool2_fits(const conv2d_dims& d) {
   return d.out_h >= 2 && d.out_w >= 2 && conv2d_q_gemm_k(d) <= conv2d_q_pool2_max_k;
+}
+
+// The 2x2, stride-2 max pool (floor mode) conv2d_q_max_pool2 fuses after convolution d; its output is
+// out_h x out_w x channels.
+constexpr pool2d_dims conv2d_q_pool2_dims(const conv2d_dims& d) {
+  pool2d_dims p;
+  p.in_h = d.out_h;
+  p.in_w = d.out_w;
+  p.channels = d.out_c;
+  p.k_h = p.k_w = p.stride_h = p.stride_w = 2;
+  p.out_h = d.out_h / 2;
+  p.out_w = d.out_w / 2;
+  return p;
 }
 
 // Bytes of the packed blob: size static arrays with it.
