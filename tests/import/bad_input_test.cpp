@@ -171,6 +171,29 @@ TEST_CASE("statiq-import: dynamic shape without --input-shape, and with it") {
   CHECK(fixed.output_exists);
 }
 
+TEST_CASE("statiq-import: Flatten with an axis past the input's rank (found by the fuzzer), and a valid one") {
+  const auto with_flatten = [](int axis) {
+    return model([axis](onnx::ModelProto& m) {
+      auto* g = m.mutable_graph();
+      auto* f = g->add_node();
+      f->set_name("flat0");
+      f->set_op_type("Flatten");
+      f->add_input("y");
+      f->add_output("f");
+      auto* a = f->add_attribute();
+      a->set_name("axis");
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(axis);
+      g->mutable_output(0)->set_name("f");
+    });
+  };
+  check_rejected(import("flatten_axis_out_of_range", with_flatten(5)), "node 'flat0' (Flatten): Flatten axis 5 is out of range");
+  const outcome ok = import("flatten_axis_1", with_flatten(1));
+  INFO("stderr: " << ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.output_exists);
+}
+
 TEST_CASE("statiq-import: unsupported opset") {
   for (int v : {9, 18}) {
     const auto bytes = model([v](onnx::ModelProto& m) { m.mutable_opset_import(0)->set_version(v); });

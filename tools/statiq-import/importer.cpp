@@ -1306,6 +1306,8 @@ void converter::flatten() {
   const i64 r = static_cast<i64>(x.shape.size());
   i64 axis = attr_i("axis", 1);
   if (axis < 0) axis += r;
+  if (r < 1 || axis < 0 || axis > r)
+    fail("Flatten axis " + std::to_string(attr_i("axis", 1)) + " is out of range for an input of shape " + shape_str(x.shape));
   if (axis != 1) {
     // [N, ...] -> [prod(dims[:axis]), prod(dims[axis:])]: fine only when the batch survives as the first axis.
     bool ok = axis >= 1;
