@@ -35,6 +35,9 @@ int OutSize(int in, int pb, int pe, int k, int s, int dil) { return (in + pb + p
 std::size_t value_padded_first_layers = 0;
 // How many shapes the pooled convolution took, and of those the pooled first-layer kernel.
 std::size_t pooled_convs = 0, pooled_first_layers = 0;
+// How many shapes the implicit (im2col-free) AVX2 convolution took, and of those how many assembled the segments
+// crossing the padding (an input too large to copy padded).
+std::size_t implicit_convs = 0, implicit_assembled = 0;
 
 // The 2x2, stride-2 max pool (floor mode) of a convolution's output, by ref::max_pool_q.
 template <class T>
@@ -81,6 +84,13 @@ void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test
        " k=", d.k_h, "x", d.k_w, " s=", d.stride_h, " dil=", d.dil_h, " g=", d.groups, " pad=", d.pad_top, ",",
        d.pad_left, ",", d.pad_bottom, ",", d.pad_right, " wmax=", wmax, " first bad=", first);
   CHECK(bad == 0);
+#if HWY_TARGET == HWY_AVX2
+  const bool first_layer = d.groups == 1 && d.in_c <= 4 && d.k_h * d.k_w * d.in_c <= conv_detail::kFirstLayerMaxK;
+  if (!first_layer && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed.data()})) {
+    ++implicit_convs;  // the pooled run below takes it too
+    if (!conv_detail::ImplicitConvCopiesInput(d)) ++implicit_assembled;
+  }
+#endif
   // The same convolution with a 2x2 max pool fused: ref::max_pool_q over the reference output, bit for bit.
   if (conv2d_q_pool2_fits(d)) {
     const std::vector<T> pref = RefMaxPool2(d, yref.data());
@@ -258,8 +268,32 @@ void TestConv2d() {
       CheckConvQOnce<std::int8_t>(MakeDims(9, 7, 24, 12, 3, 3, 1, 1, 1, 2), rng, xf, test::fill::random, wmax,
                                   gemm_route::automatic, 4);
     }
+  // The implicit convolution on inputs too large for its padded copy: the segments crossing the left and right
+  // padding assembled, kernel rows in the top and bottom padding on the zero-point row (an input 2 rows high),
+  // a vertical dilation, a 1x1 stride-2 layer, stride 2 on a wide input; u8 and s8, pooled where it fits.
+  CheckConvQOnce<std::uint8_t>(MakeDims(40, 40, 32, 16, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
+                               64, gemm_route::automatic, 1);
+  CheckConvQOnce<std::int8_t>(MakeDims(36, 33, 32, 20, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
+                              64, gemm_route::automatic, 2);
+  CheckConvQOnce<std::uint8_t>(MakeDims(2, 300, 64, 8, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
+                               64, gemm_route::automatic, 3);
+  CheckConvQOnce<std::int8_t>(MakeDims(30, 45, 24, 9, 3, 5, 2, 1, 2, 1), rng, test::fill::random, test::fill::random,
+                              64, gemm_route::automatic, 4);
+  CheckConvQOnce<std::uint8_t>(MakeDims(29, 31, 48, 24, 1, 1, 2, 1, 0, 1), rng, test::fill::random, test::fill::random,
+                               64, gemm_route::automatic, 5);
+  {
+    conv2d_dims dh = MakeDims(40, 38, 32, 12, 3, 3, 1, 1, 2, 1);
+    dh.dil_h = 2;
+    dh.out_h = OutSize(dh.in_h, dh.pad_top, dh.pad_bottom, dh.k_h, dh.stride_h, dh.dil_h);
+    CheckConvQOnce<std::uint8_t>(dh, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, 6);
+    CheckConvQOnce<std::int8_t>(dh, rng, test::fill::high, test::fill::low, 64, gemm_route::automatic, 7);
+  }
   CHECK(pooled_convs > 0);
   if (HWY_TARGET != HWY_SCALAR) CHECK(pooled_first_layers > 0);
+  if (HWY_TARGET == HWY_AVX2) {
+    CHECK(implicit_convs > 0);
+    CHECK(implicit_assembled > 0);
+  }
 }
 
 }  // namespace

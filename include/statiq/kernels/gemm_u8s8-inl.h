@@ -417,9 +417,12 @@ HWY_INLINE void WidenRow(const TIn* HWY_RESTRICT x, std::size_t len, std::uint16
 
 // Sums (bias' added, channel order) of MR rows x NP panels starting at panel p.
 // widened: for the widening route, the rows already widened (all k), or null to widen here in slices.
+// nseg > 1 (vpmaddubsw route only; the implicit convolution): a row is nseg segments of seg_groups whole
+// groups each, read from xr[r * nseg + s], so a patch is never copied (see PanelsSegAVX2).
 template <std::size_t MR, std::size_t NP, bool kPairs, class TIn>
 HWY_INLINE void TileAVX2(const gemm_packed_view& pk, std::size_t p, const TIn* const* xr,
-                         const std::uint16_t* const* widened, __m256i* out) {
+                         const std::uint16_t* const* widened, __m256i* out, std::size_t nseg = 1,
+                         std::size_t seg_groups = 0) {
   constexpr std::size_t NA = kPairs ? NP : 2 * NP;
   constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
   const std::size_t k = pk.k();
@@ -429,16 +432,23 @@ HWY_INLINE void TileAVX2(const gemm_packed_view& pk, std::size_t p, const TIn* c
   for (std::size_t i = 0; i < MR * NA; ++i) acc[i] = _mm256_setzero_si256();
   const std::uint8_t* a[MR];
   if constexpr (kPairs) {
-    const std::size_t kfull = k / gemm_kr;
-    for (std::size_t r = 0; r < MR; ++r) a[r] = reinterpret_cast<const std::uint8_t*>(xr[r]);
-    RunAVX2<MR, NP, true, kFlip>(w, ps, a, kfull, acc);
-    if (kfull * gemm_kr < k) {  // last partial group from a zero-padded copy
-      alignas(16) std::uint8_t tail[MR][gemm_kr] = {};
-      for (std::size_t r = 0; r < MR; ++r) {
-        std::memcpy(tail[r], a[r] + kfull * gemm_kr, k - kfull * gemm_kr);
-        a[r] = tail[r];
+    if (nseg > 1) {
+      for (std::size_t s = 0; s < nseg; ++s) {
+        for (std::size_t r = 0; r < MR; ++r) a[r] = reinterpret_cast<const std::uint8_t*>(xr[r * nseg + s]);
+        RunAVX2<MR, NP, true, kFlip>(w + s * seg_groups * kGroupBytes, ps, a, seg_groups, acc);
       }
-      RunAVX2<MR, NP, true, kFlip>(w + kfull * kGroupBytes, ps, a, 1, acc);
+    } else {
+      const std::size_t kfull = k / gemm_kr;
+      for (std::size_t r = 0; r < MR; ++r) a[r] = reinterpret_cast<const std::uint8_t*>(xr[r]);
+      RunAVX2<MR, NP, true, kFlip>(w, ps, a, kfull, acc);
+      if (kfull * gemm_kr < k) {  // last partial group from a zero-padded copy
+        alignas(16) std::uint8_t tail[MR][gemm_kr] = {};
+        for (std::size_t r = 0; r < MR; ++r) {
+          std::memcpy(tail[r], a[r] + kfull * gemm_kr, k - kfull * gemm_kr);
+          a[r] = tail[r];
+        }
+        RunAVX2<MR, NP, true, kFlip>(w + kfull * kGroupBytes, ps, a, 1, acc);
+      }
     }
   } else if (widened != nullptr && widened[0] != nullptr) {
     for (std::size_t r = 0; r < MR; ++r) a[r] = reinterpret_cast<const std::uint8_t*>(widened[r]);
@@ -562,6 +572,39 @@ HWY_INLINE void PanelsAVX2(const gemm_packed_view& pk, std::size_t rows, const T
       if (rest == 3) BlockAVX2<3, 1, kPairs>(pk, m, p, x, x_stride, widened, out);
       if (rest == 2) BlockAVX2<2, 1, kPairs>(pk, m, p, x, x_stride, widened, out);
       if (rest == 1) BlockAVX2<1, 1, kPairs>(pk, m, p, x, x_stride, widened, out);
+    }
+  }
+}
+
+// The vpmaddubsw GEMM over segmented rows (the implicit convolution): row m's k values are nseg segments of
+// seg_groups whole groups, segment s at tab[m * nseg + s] (nseg * seg_groups groups = k / gemm_kr, k a multiple
+// of gemm_kr). A convolution points each segment at one kernel row's taps where they lie in its NHWC input
+// (k_w * in_c contiguous values) instead of copying the patch into an im2col row. Blocking as PanelsAVX2.
+template <class TIn, class TOut>
+HWY_INLINE void PanelsSegAVX2(const gemm_packed_view& pk, std::size_t rows, const TIn* const* tab, std::size_t nseg,
+                              std::size_t seg_groups, const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
+  HWY_DASSERT((pk.flags() & gemm_pairs_fit_s16) != 0 && nseg * seg_groups * gemm_kr == pk.k());
+  constexpr std::size_t MR = 4, NP = 2;
+  std::size_t pb = (192 * 1024) / (pk.kp() * gemm_nr);
+  pb = pb < NP ? NP : pb / NP * NP;
+  const auto block = [&](auto mr, auto np, std::size_t m, std::size_t p) {
+    __m256i s[decltype(mr)::value * decltype(np)::value];
+    TileAVX2<decltype(mr)::value, decltype(np)::value, true>(pk, p, tab + m * nseg, nullptr, s, nseg, seg_groups);
+    EmitAVX2<decltype(mr)::value, decltype(np)::value>(out, pk, m, p, s);
+  };
+  using C1 = std::integral_constant<std::size_t, 1>;
+  for (std::size_t p0 = p_begin; p0 < p_end; p0 += pb) {
+    const std::size_t p1 = p0 + pb < p_end ? p0 + pb : p_end;
+    std::size_t m = 0;
+    for (; m + MR <= rows; m += MR) {
+      std::size_t p = p0;
+      for (; p + NP <= p1; p += NP) block(std::integral_constant<std::size_t, MR>{}, std::integral_constant<std::size_t, NP>{}, m, p);
+      for (; p < p1; ++p) block(std::integral_constant<std::size_t, MR>{}, C1{}, m, p);
+    }
+    for (std::size_t p = p0; p < p1; ++p) {
+      if (rows - m == 3) block(std::integral_constant<std::size_t, 3>{}, C1{}, m, p);
+      if (rows - m == 2) block(std::integral_constant<std::size_t, 2>{}, C1{}, m, p);
+      if (rows - m == 1) block(C1{}, C1{}, m, p);
     }
   }
 }
