@@ -1,7 +1,8 @@
 // Convolution layers, single thread: statiq int8 (u8 x s8, exact) vs oneDNN u8s8 and XNNPACK qs8, plus f32
 // (statiq and oneDNN). Shapes: the Fashion-MNIST CNN's convolutions, a MobileNet-style block, a wide depthwise.
 // Names: BM_Conv_<who>/<layer>; counter GOPS = 2 * MACs per second. who: statiq (full-range s8 weights: the
-// exact widening route), statiq_7bit (|w| <= 63: the GEMM's vpmaddubsw route, also exact), onednn (u8s8,
+// exact widening route), statiq_7bit (|w| <= 63, the quantizer's weights on AVX2 without VNNI: the GEMM's
+// vpmaddubsw route and the depthwise tap-quad kernel, also exact), onednn (u8s8,
 // no zero points; its vpmaddubsw saturates on full-range data), xnnpack (qs8), statiq_f32, onednn_f32.
 // BM_ConvPool_statiq_7bit_{fused,separate}: the Fashion-MNIST convs with a 2x2 max pool after them, fused into
 // one kernel or run as conv then pool. Peers are compiled in when found (STATIQ_BENCH_HAVE_*). Run:
@@ -239,7 +240,7 @@ void register_all() {
   for (const layer& l : kLayers) {
     const std::string s = l.name;
     benchmark::RegisterBenchmark(("BM_Conv_statiq/" + s).c_str(), bm_statiq_q, l, 127);
-    if (!l.depthwise) benchmark::RegisterBenchmark(("BM_Conv_statiq_7bit/" + s).c_str(), bm_statiq_q, l, 63);
+    benchmark::RegisterBenchmark(("BM_Conv_statiq_7bit/" + s).c_str(), bm_statiq_q, l, 63);
 #if STATIQ_BENCH_HAVE_ONEDNN
     benchmark::RegisterBenchmark(("BM_Conv_onednn/" + s).c_str(), bm_onednn, l, true);
 #endif

@@ -25,14 +25,15 @@ namespace statiq::kernels::HWY_NAMESPACE {
 namespace {
 
 #if HWY_TARGET == HWY_AVX2
-// How many shapes the AVX2 tap-pair kernel took (it must take some).
-std::size_t tap_pair_shapes = 0;
+// How many shapes the AVX2 tap-pair and tap-quad (7-bit weights) kernels took (each must take some).
+std::size_t tap_pair_shapes = 0, tap_quad_shapes = 0;
 #endif
 
 // x_zp: the activation zero point (at a bound: the extremes of |x - x_zp|); random when absent.
+// wmax: weights in [-wmax, wmax] (64: the 7-bit weights of the saturation fix, which the tap-quad kernel takes).
 template <class T>
 void CheckDepthwiseOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test::fill wf, std::size_t mis,
-                        std::optional<int> x_zp = std::nullopt) {
+                        std::optional<int> x_zp = std::nullopt, int wmax = 127) {
   constexpr int xlo = std::is_same_v<T, std::uint8_t> ? 0 : -128, xhi = std::is_same_v<T, std::uint8_t> ? 255 : 127;
   test::offset_buffer<T> x(static_cast<std::size_t>(d.in_h) * d.in_w * d.in_c, mis);
   test::offset_buffer<std::int8_t> w(static_cast<std::size_t>(d.out_c) * d.k_h * d.k_w, (mis + 1) % 4);
@@ -40,7 +41,7 @@ void CheckDepthwiseOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, 
   const std::size_t ny = static_cast<std::size_t>(d.out_h) * d.out_w * d.out_c;
   test::offset_buffer<T> y(ny, (mis + 3) % 8), yref(ny, 0);
   test::fill_int(x, rng, xlo, xhi, xf);
-  test::fill_int(w, rng, -127, 127, wf);
+  test::fill_int(w, rng, -wmax, wmax, wf);
   test::fill_int(bias, rng, -20000, 20000);
   std::vector<ref::requant_multiplier> m(d.out_c);
   std::uniform_real_distribution<double> sd(-14.0, -3.0);
@@ -72,6 +73,13 @@ void CheckDepthwiseOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, 
   std::memset(y.data(), 0x5a, ny);
   if (detail::DepthwiseConvTapPairs(d, q, x.data(), w.data(), bias.data(), y.data())) {
     ++tap_pair_shapes;
+    compare();
+    CHECK(bad == 0);
+  }
+  std::memset(y.data(), 0x5a, ny);
+  if (detail::DepthwiseConvTapQuads(d, q, x.data(), w.data(), bias.data(), y.data())) {
+    ++tap_quad_shapes;
+    CHECK(wmax <= 64);  // it must refuse weights outside [-64, 64]
     compare();
     CHECK(bad == 0);
   }
@@ -118,6 +126,12 @@ void TestDepthwiseConv() {
             ++mis;
             CheckDepthwiseOnce<std::uint8_t>(d, rng, test::fill::random, test::fill::random, mis % 8);
             CheckDepthwiseOnce<std::int8_t>(d, rng, test::fill::random, test::fill::random, mis % 8);
+#if HWY_TARGET == HWY_AVX2
+            if (c >= 32) {  // 7-bit weights: the tap-quad kernel
+              CheckDepthwiseOnce<std::uint8_t>(d, rng, test::fill::random, test::fill::random, mis % 8, std::nullopt, 64);
+              CheckDepthwiseOnce<std::int8_t>(d, rng, test::fill::random, test::fill::random, mis % 8, std::nullopt, 64);
+            }
+#endif
           }
         }
       }
@@ -142,11 +156,16 @@ void TestDepthwiseConv() {
           for (int zp_high : {0, 1}) {
             CheckDepthwiseOnce<std::uint8_t>(d, rng, xf, wf, 1, zp_high ? 255 : 0);
             CheckDepthwiseOnce<std::int8_t>(d, rng, xf, wf, 3, zp_high ? 127 : -128);
+            if (HWY_TARGET == HWY_AVX2 && c >= 32) {  // weights +-64: the tap-quad kernel's bound
+              CheckDepthwiseOnce<std::uint8_t>(d, rng, xf, wf, 2, zp_high ? 255 : 0, 64);
+              CheckDepthwiseOnce<std::int8_t>(d, rng, xf, wf, 4, zp_high ? 127 : -128, 64);
+            }
           }
     }
   }
 #if HWY_TARGET == HWY_AVX2
   CHECK(tap_pair_shapes > 0);
+  CHECK(tap_quad_shapes > 0);
 #endif
 }
 

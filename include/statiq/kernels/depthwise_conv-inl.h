@@ -197,6 +197,48 @@ HWY_INLINE void CopyRequantQuad(const RequantLaneParams& s, int src, RequantLane
   }
 }
 
+// Tap pointers of one output pixel, addressing channel `base` of the NHWC input: taps inside the input point
+// into x, taps in the padding at zp_row (a row of the zero point, which the kernels' bias cancels). A pixel whose
+// window lies inside takes precomputed offsets. KH/KW > 0 fix the taps at compile time.
+template <int KH, int KW, class TI>
+class TapPointers {
+ public:
+  TapPointers(const conv2d_dims& d, const TI* x, int base, const TI* zp_row)
+      : d_(d), x_(x + base), zp_row_(zp_row), kh_n_(KH > 0 ? KH : d.k_h), kw_n_(KW > 0 ? KW : d.k_w) {
+    const std::ptrdiff_t row_step = static_cast<std::ptrdiff_t>(d.dil_h) * d.in_w * d.in_c;
+    const std::ptrdiff_t col_step = static_cast<std::ptrdiff_t>(d.dil_w) * d.in_c;
+    for (int kh = 0; kh < kh_n_; ++kh)
+      for (int kw = 0; kw < kw_n_; ++kw) off_[kh * kw_n_ + kw] = kh * row_step + kw * col_step;
+  }
+  // tp[t] for the taps t of pixel (oh, ow).
+  HWY_INLINE void Fill(int oh, int ow, const TI** tp) const {
+    const conv2d_dims& d = d_;
+    const int kh_n = KH > 0 ? KH : kh_n_, kw_n = KW > 0 ? KW : kw_n_;
+    const int ih0 = oh * d.stride_h - d.pad_top, iw0 = ow * d.stride_w - d.pad_left;
+    if (ih0 >= 0 && ih0 + (kh_n - 1) * d.dil_h < d.in_h && iw0 >= 0 && iw0 + (kw_n - 1) * d.dil_w < d.in_w) {
+      const TI* xp0 = x_ + (static_cast<std::ptrdiff_t>(ih0) * d.in_w + iw0) * d.in_c;
+      STATIQ_UNROLL(25)
+      for (int t = 0; t < kh_n * kw_n; ++t) tp[t] = xp0 + off_[t];
+      return;
+    }
+    for (int kh = 0; kh < kh_n; ++kh) {
+      const int ih = ih0 + kh * d.dil_h;
+      for (int kw = 0; kw < kw_n; ++kw) {
+        const int iw = iw0 + kw * d.dil_w;
+        const bool in = ih >= 0 && ih < d.in_h && iw >= 0 && iw < d.in_w;
+        tp[kh * kw_n + kw] = in ? x_ + (static_cast<std::ptrdiff_t>(ih) * d.in_w + iw) * d.in_c : zp_row_;
+      }
+    }
+  }
+
+ private:
+  const conv2d_dims d_;
+  const TI* x_;
+  const TI* zp_row_;
+  int kh_n_, kw_n_;
+  std::ptrdiff_t off_[KH > 0 ? KH * KW : kDepthwiseMaxTaps];
+};
+
 // AVX2: nv blocks of 16 channels (starting as in DepthwiseConvBlock) over every output pixel, with one
 // vpmaddwd per TWO taps instead of two per tap. The 16 widened activations of taps a and b are interleaved
 // by vpunpcklwd / vpunpckhwd, so each i32 lane of vpmaddwd is one channel's x_a * w_a + x_b * w_b (exact:
@@ -262,35 +304,14 @@ HWY_NOINLINE void DepthwiseConvTapPairBlock(const conv2d_dims& dims, const qconv
   const auto yzp = hn::Set(d32, q.y_zero_point);
   const auto lo = hn::Set(d32, q.lo);
   const auto hi = hn::Set(d32, q.hi);
-  // tap_off[t]: tap t's element offset from the window's first tap, for pixels whose window is inside.
-  const std::ptrdiff_t row_step = static_cast<std::ptrdiff_t>(d.dil_h) * d.in_w * C;
-  const std::ptrdiff_t col_step = static_cast<std::ptrdiff_t>(d.dil_w) * C;
-  std::ptrdiff_t tap_off[KH > 0 ? KH * KW : kDepthwiseMaxTaps];
-  for (int kh = 0; kh < kh_n; ++kh)
-    for (int kw = 0; kw < kw_n; ++kw) tap_off[kh * kw_n + kw] = kh * row_step + kw * col_step;
+  const TapPointers<KH, KW, TI> taps_of(d, x, base, zp_row);
   // tp[t]: tap t's 16 activations of channel `base`. An odd count pairs its last tap with the zero-point row
   // (weight 0): tp[taps] is never overwritten.
   const TI* tp[KH > 0 ? KH * KW + 1 : kDepthwiseMaxTaps + 1];
   tp[taps] = zp_row;
   for (int oh = 0; oh < d.out_h; ++oh) {
-    const int ih0 = oh * d.stride_h - d.pad_top;
-    const bool rows_inside = ih0 >= 0 && ih0 + (kh_n - 1) * d.dil_h < d.in_h;
     for (int ow = 0; ow < d.out_w; ++ow) {
-      const int iw0 = ow * d.stride_w - d.pad_left;
-      if (rows_inside && iw0 >= 0 && iw0 + (kw_n - 1) * d.dil_w < d.in_w) {
-        const TI* xp0 = x + (static_cast<std::ptrdiff_t>(ih0) * d.in_w + iw0) * C + base;
-        STATIQ_UNROLL(25)
-        for (int t = 0; t < taps; ++t) tp[t] = xp0 + tap_off[t];
-      } else {
-        for (int kh = 0; kh < kh_n; ++kh) {
-          const int ih = ih0 + kh * d.dil_h;
-          for (int kw = 0; kw < kw_n; ++kw) {
-            const int iw = iw0 + kw * d.dil_w;
-            const bool in = ih >= 0 && ih < d.in_h && iw >= 0 && iw < d.in_w;
-            tp[kh * kw_n + kw] = in ? x + (static_cast<std::ptrdiff_t>(ih) * d.in_w + iw) * C + base : zp_row;
-          }
-        }
-      }
+      taps_of.Fill(oh, ow, tp);
       TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * C;
       for (int v = 0; v < nv; ++v) {
         const int cv = start(v);
@@ -330,6 +351,148 @@ HWY_INLINE void DepthwiseConvTapPairPasses(const conv2d_dims& d, const qconv_par
                                       std::min(kDepthwiseVectors, (d.in_c - c + kTapPairLanes - 1) / kTapPairLanes));
 }
 
+// Channels per tap-quad block (the bytes of a __m256i) and blocks per pass over the pixels.
+inline constexpr int kTapQuadLanes = 32;
+inline constexpr int kTapQuadVectors = 2;
+
+// AVX2 with 7-bit weights (|w| <= 64, what the quantizer's saturation fix gives on this target): one vpmaddubsw
+// per FOUR taps. The 32 activations of taps a, b, c, d are interleaved bytewise (vpunpck{l,h}bw a,b and c,d)
+// and then by words (vpunpck{l,h}wd), so each 32-bit lane holds one channel's (x_a, x_b, x_c, x_d); vpmaddubsw
+// against the weights interleaved the same way gives x_a * w_a + x_b * w_b and x_c * w_c + x_d * w_d in s16
+// (exact: 255 * (64 + 64) = 32640 fits), vpmaddwd by ones adds the two. Per 32 channels and 4 taps: 8 shuffles
+// and 8 multiplies, against 16 shuffles and 8 multiplies in the tap-pair kernel. The unpacks work within 128-bit
+// halves: accumulator j holds channels {4j..4j+3, 16+4j..16+4j+3}; bias and requantization constants are laid
+// out in that order, and vpackssdw (0,1), (2,3) then vpackuswb / vpacksswb land the 32 outputs in channel order.
+// s8 activations are flipped to u8 (x ^ 0x80 = x + 128) and the zero point moves by 128 with them. Padded taps,
+// and the taps that round the count up to a multiple of 4 (weight 0), read a row of the zero point, as in the
+// tap-pair kernel. KH/KW > 0 fix the taps at compile time.
+template <int KH, int KW, class TI, class TO>
+HWY_NOINLINE void DepthwiseConvTapQuadBlock(const conv2d_dims& dims, const qconv_params& q,
+                                            const TI* HWY_RESTRICT x, const std::int8_t* HWY_RESTRICT w,
+                                            const std::int32_t* HWY_RESTRICT bias, TO* HWY_RESTRICT y, int c0,
+                                            int nv) {
+  const conv2d_dims d = dims;  // a local copy: stores to y cannot alias it
+  const int kh_n = KH > 0 ? KH : d.k_h;
+  const int kw_n = KW > 0 ? KW : d.k_w;
+  const int taps = kh_n * kw_n;
+  const int quads = (taps + 3) / 4;
+  const int C = d.in_c;
+  const auto start = [&](int v) { return std::min(c0 + v * kTapQuadLanes, C - kTapQuadLanes); };
+  const int base = start(0);  // tap pointers address channel `base`; block v reads at start(v) - base
+  constexpr bool kFlip = std::is_same_v<TI, std::int8_t>;
+  const std::int32_t x_zp_u8 = q.x_zero_point + (kFlip ? 128 : 0);
+
+  // wq[(v * quads + p) * 4 + j]: taps 4p..4p+3 of block v, interleaved as accumulator j's activations.
+  __m256i wq[kTapQuadVectors * (kDepthwiseMaxTaps / 4) * 4];
+  __m256i bias_int[kTapQuadVectors][4];
+  RequantLaneParams rp[kTapQuadVectors][4];
+  for (int v = 0; v < nv; ++v) {
+    const int cv = start(v);
+    std::int32_t wsum[kTapQuadLanes] = {};
+    for (int p = 0; p < quads; ++p) {
+      HWY_ALIGN std::int8_t wt[4][kTapQuadLanes];
+      for (int t = 0; t < 4; ++t)
+        for (int l = 0; l < kTapQuadLanes; ++l) {
+          wt[t][l] = 4 * p + t < taps ? w[static_cast<std::ptrdiff_t>(cv + l) * taps + 4 * p + t] : std::int8_t{0};
+          wsum[l] += wt[t][l];
+        }
+      const auto ld = [&](int t) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(wt[t])); };
+      const __m256i ab_lo = _mm256_unpacklo_epi8(ld(0), ld(1)), ab_hi = _mm256_unpackhi_epi8(ld(0), ld(1));
+      const __m256i cd_lo = _mm256_unpacklo_epi8(ld(2), ld(3)), cd_hi = _mm256_unpackhi_epi8(ld(2), ld(3));
+      __m256i* o = wq + (v * quads + p) * 4;
+      o[0] = _mm256_unpacklo_epi16(ab_lo, cd_lo);
+      o[1] = _mm256_unpackhi_epi16(ab_lo, cd_lo);
+      o[2] = _mm256_unpacklo_epi16(ab_hi, cd_hi);
+      o[3] = _mm256_unpackhi_epi16(ab_hi, cd_hi);
+    }
+    // Accumulator j, lane l: channel cv + 4j + l % 4 + 16 * (l / 4).
+    RequantLaneParams by8[4];  // channels cv + 8i .. cv + 8i + 7
+    for (int i = 0; i < 4; ++i) FillRequantLanes(8, cv + 8 * i, 1, q.multiplier, q.per_channel, bias, by8[i]);
+    for (int j = 0; j < 4; ++j) {
+      CopyRequantQuad(by8[(4 * j) / 8], (4 * j) % 8, rp[v][j], 0);
+      CopyRequantQuad(by8[(16 + 4 * j) / 8], (4 * j) % 8, rp[v][j], 4);
+      HWY_ALIGN std::int32_t b[8];
+      for (int l = 0; l < 8; ++l) b[l] = rp[v][j].bias[l] - x_zp_u8 * wsum[4 * j + l % 4 + 16 * (l / 4)];
+      bias_int[v][j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
+    }
+  }
+  TI zp_row[kTapQuadVectors * kTapQuadLanes];
+  std::fill(zp_row, zp_row + kTapQuadVectors * kTapQuadLanes, static_cast<TI>(q.x_zero_point));
+
+  const hn::Full256<std::int32_t> d32;
+  const auto yzp = hn::Set(d32, q.y_zero_point);
+  const auto lo = hn::Set(d32, q.lo);
+  const auto hi = hn::Set(d32, q.hi);
+  const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(kFlip ? 0x80 : 0));
+  const TapPointers<KH, KW, TI> taps_of(d, x, base, zp_row);
+  // tp[t]: tap t's activations of channel `base`; tp[taps..4 * quads) stay on the zero-point row (weight 0).
+  constexpr int kTpMax = KH > 0 ? (KH * KW + 3) / 4 * 4 : kDepthwiseMaxTaps;
+  const TI* tp[kTpMax];
+  for (int t = taps; t < 4 * quads; ++t) tp[t] = zp_row;
+  for (int oh = 0; oh < d.out_h; ++oh) {
+    for (int ow = 0; ow < d.out_w; ++ow) {
+      taps_of.Fill(oh, ow, tp);
+      TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * C;
+      for (int v = 0; v < nv; ++v) {
+        const int cv = start(v);
+        const int off = cv - base;
+        const __m256i* wv = wq + v * quads * 4;
+        __m256i a0 = bias_int[v][0], a1 = bias_int[v][1], a2 = bias_int[v][2], a3 = bias_int[v][3];
+        const auto ld = [&](int t) {
+          const __m256i r = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tp[t] + off));
+          return kFlip ? _mm256_xor_si256(r, flip) : r;
+        };
+        STATIQ_UNROLL(7)
+        for (int p = 0; p < quads; ++p) {
+          const __m256i xa = ld(4 * p), xb = ld(4 * p + 1), xc = ld(4 * p + 2), xd = ld(4 * p + 3);
+          const __m256i ab_lo = _mm256_unpacklo_epi8(xa, xb), ab_hi = _mm256_unpackhi_epi8(xa, xb);
+          const __m256i cd_lo = _mm256_unpacklo_epi8(xc, xd), cd_hi = _mm256_unpackhi_epi8(xc, xd);
+          const __m256i* wp = wv + 4 * p;
+          a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_unpacklo_epi16(ab_lo, cd_lo), wp[0]), ones));
+          a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_unpackhi_epi16(ab_lo, cd_lo), wp[1]), ones));
+          a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_unpacklo_epi16(ab_hi, cd_hi), wp[2]), ones));
+          a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_unpackhi_epi16(ab_hi, cd_hi), wp[3]), ones));
+          __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3));  // keep the sums in registers
+        }
+        const auto r0 = RequantizeLanes(d32, hn::Vec256<std::int32_t>{a0}, rp[v][0], 0, yzp, lo, hi);
+        const auto r1 = RequantizeLanes(d32, hn::Vec256<std::int32_t>{a1}, rp[v][1], 0, yzp, lo, hi);
+        const auto r2 = RequantizeLanes(d32, hn::Vec256<std::int32_t>{a2}, rp[v][2], 0, yzp, lo, hi);
+        const auto r3 = RequantizeLanes(d32, hn::Vec256<std::int32_t>{a3}, rp[v][3], 0, yzp, lo, hi);
+        // [0-7 | 16-23] and [8-15 | 24-31] as s16, then bytes 0-31 in order ([lo, hi] lies within TO's range).
+        const __m256i s01 = _mm256_packs_epi32(r0.raw, r1.raw), s23 = _mm256_packs_epi32(r2.raw, r3.raw);
+        const __m256i b8 = std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(s01, s23)
+                                                            : _mm256_packs_epi16(s01, s23);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(yp + cv), b8);
+      }
+    }
+  }
+}
+
+// The tap-quad kernel where it takes the shape (32 channels or more, every weight within [-64, 64], up to
+// kDepthwiseMaxTaps taps); false, computing nothing, otherwise.
+template <class TI, class TO>
+HWY_INLINE bool DepthwiseConvTapQuads(const conv2d_dims& d, const qconv_params& q, const TI* x,
+                                      const std::int8_t* w, const std::int32_t* bias, TO* y) {
+  if (d.in_c < kTapQuadLanes || d.k_h * d.k_w > kDepthwiseMaxTaps) return false;
+  const std::size_t n = static_cast<std::size_t>(d.in_c) * d.k_h * d.k_w;
+  for (std::size_t i = 0; i < n; ++i)
+    if (w[i] < -64 || w[i] > 64) return false;
+  const auto passes = [&](auto kh, auto kw) {
+    const int step = kTapQuadVectors * kTapQuadLanes;
+    for (int c = 0; c < d.in_c; c += step)
+      DepthwiseConvTapQuadBlock<decltype(kh)::value, decltype(kw)::value>(
+          d, q, x, w, bias, y, c, std::min(kTapQuadVectors, (d.in_c - c + kTapQuadLanes - 1) / kTapQuadLanes));
+  };
+  using I0 = std::integral_constant<int, 0>;
+  using I3 = std::integral_constant<int, 3>;
+  using I5 = std::integral_constant<int, 5>;
+  if (d.k_h == 3 && d.k_w == 3) passes(I3{}, I3{});
+  else if (d.k_h == 5 && d.k_w == 5) passes(I5{}, I5{});
+  else passes(I0{}, I0{});
+  return true;
+}
+
 // The tap-pair kernel where it takes the shape (16 channels or more, up to kDepthwiseMaxTaps taps); false,
 // computing nothing, otherwise.
 template <class TI, class TO>
@@ -352,6 +515,7 @@ HWY_INLINE void DepthwiseConv(const conv2d_dims& d, const qconv_params& q, const
 #else
   if (d.k_h * d.k_w > kDepthwiseMaxTaps) return ref::conv2d_q(d, q, x, w, bias, y);
 #if HWY_TARGET == HWY_AVX2
+  if (DepthwiseConvTapQuads(d, q, x, w, bias, y)) return;
   if (DepthwiseConvTapPairs(d, q, x, w, bias, y)) return;
 #endif
   if (d.k_h == 3 && d.k_w == 3) return DepthwiseConvChannels<3, 3>(d, q, x, w, bias, y);
