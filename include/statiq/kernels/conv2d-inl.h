@@ -644,15 +644,15 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
     }
     std::memset(o, static_cast<unsigned char>(pad), d.pad_bottom * padded_row);
   }
-  const int pw_n = d.out_w / 2;
-  const std::size_t rows = kPool ? 4 * static_cast<std::size_t>(d.out_h / 2) * pw_n
+  const pool2d_dims pd = conv2d_q_pool2_dims(d);
+  const std::size_t rows = kPool ? 4 * static_cast<std::size_t>(pd.out_h) * pd.out_w
                                  : static_cast<std::size_t>(d.out_h) * d.out_w;
   const PixelOrder<kPool> pixel{d.out_w};
   const std::size_t panels = (static_cast<std::size_t>(d.out_c) + gemm_nr - 1) / gemm_nr;
   for (std::size_t r0 = 0; r0 < rows; r0 += tile) {
     const std::size_t n = rows - r0 < tile ? rows - r0 : tile;
-    if (padded) ImplicitRows(dp, scratch, zrow, r0, n, pixel, tab, static_cast<TIn*>(nullptr));
-    else ImplicitRows(d, x, zrow, r0, n, pixel, tab, scratch);
+    // The padded copy needs no assembling: no scratch for ImplicitRows.
+    ImplicitRows(padded ? dp : d, padded ? scratch : x, zrow, r0, n, pixel, tab, padded ? nullptr : scratch);
     const gemm_detail::Sink<TOut> out{y + (kPool ? r0 / 4 : r0) * d.out_c, static_cast<std::size_t>(d.out_c), y_zp,
                                       lo, hi, static_cast<std::size_t>(d.out_c), kPool};
     gemm_detail::PanelsSegAVX2(pk, n, tab, static_cast<std::size_t>(d.k_h), seg / gemm_kr, out, 0, panels);

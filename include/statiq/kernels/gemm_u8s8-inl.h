@@ -528,85 +528,80 @@ HWY_INLINE void BlockAVX2(const gemm_packed_view& pk, std::size_t m, std::size_t
   EmitAVX2<MR, NP>(out, pk, m, p, s);
 }
 
-// Rows in blocks of MR (remainder 1..MR-1 with smaller tiles), panels by NP (vpmaddubsw: 2) or singly.
-// Cache blocking: the weights of a block of panels (<= 192 KiB) stay in L2 while every row block passes over
-// them; the row block's activations (and their widened copy) stay in L1.
+// The tile walk of both AVX2 GEMM drivers. Cache blocking: the weights of a block of panels (<= 192 KiB) stay in
+// L2 while every row block passes over them, and the row block's activations stay in L1. Rows in blocks of 4, then
+// one block of the 1-3 left; panels NP at a time, then singly. rows_ready(m, n) runs before rows [m, m + n) are
+// used (the widening route widens them there); tile(mr, np, m, p) computes and writes one tile, with mr and np
+// given as std::integral_constant.
+template <std::size_t NP, class RowsReady, class Tile>
+HWY_INLINE void ForEachTileAVX2(const gemm_packed_view& pk, std::size_t rows, std::size_t p_begin, std::size_t p_end,
+                                const RowsReady& rows_ready, const Tile& tile) {
+  using C1 = std::integral_constant<std::size_t, 1>;
+  using C2 = std::integral_constant<std::size_t, 2>;
+  using C3 = std::integral_constant<std::size_t, 3>;
+  using C4 = std::integral_constant<std::size_t, 4>;
+  using CNP = std::integral_constant<std::size_t, NP>;
+  std::size_t pb = (192 * 1024) / (pk.kp() * gemm_nr);
+  pb = pb < NP ? NP : pb / NP * NP;
+  for (std::size_t p0 = p_begin; p0 < p_end; p0 += pb) {
+    const std::size_t p1 = p0 + pb < p_end ? p0 + pb : p_end;
+    std::size_t m = 0;
+    for (; m + 4 <= rows; m += 4) {
+      rows_ready(m, std::size_t{4});
+      std::size_t p = p0;
+      for (; p + NP <= p1; p += NP) tile(C4{}, CNP{}, m, p);
+      for (; p < p1; ++p) tile(C4{}, C1{}, m, p);
+    }
+    const std::size_t rest = rows - m;
+    if (rest == 0) continue;
+    rows_ready(m, rest);
+    for (std::size_t p = p0; p < p1; ++p) {
+      if (rest == 3) tile(C3{}, C1{}, m, p);
+      if (rest == 2) tile(C2{}, C1{}, m, p);
+      if (rest == 1) tile(C1{}, C1{}, m, p);
+    }
+  }
+}
+
+// x (rows of k activations, row stride x_stride) times the packed panels [p_begin, p_end): ForEachTileAVX2 with
+// tiles of 4 rows x 2 panels (vpmaddubsw) or 4 x 1 (widening; the rows widened once per row block).
 template <bool kPairs, class TIn, class TOut>
 HWY_INLINE void PanelsAVX2(const gemm_packed_view& pk, std::size_t rows, const TIn* x, std::size_t x_stride,
                            const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
   constexpr std::size_t MR = 4;
-  constexpr std::size_t NP = kPairs ? 2 : 1;
-  const std::size_t panel_bytes = pk.kp() * gemm_nr;
-  std::size_t pb = (192 * 1024) / panel_bytes;
-  pb = pb < NP ? NP : pb / NP * NP;
   const bool widen_once = !kPairs && pk.k() <= kWidenMaxK;
   alignas(32) std::uint16_t buf[kPairs ? 1 : MR][kPairs ? 1 : kWidenMaxK + 16];
   const std::uint16_t* widened[MR] = {};
-  for (std::size_t p0 = p_begin; p0 < p_end; p0 += pb) {
-    const std::size_t p1 = p0 + pb < p_end ? p0 + pb : p_end;
-    std::size_t m = 0;
-    for (; m + MR <= rows; m += MR) {
-      if constexpr (!kPairs) {
-        if (widen_once) {
-          for (std::size_t r = 0; r < MR; ++r) {
-            WidenRow(x + (m + r) * x_stride, pk.k(), buf[r]);
-            widened[r] = buf[r];
-          }
-        }
-      }
-      std::size_t p = p0;
-      for (; p + NP <= p1; p += NP) BlockAVX2<MR, NP, kPairs>(pk, m, p, x, x_stride, widened, out);
-      for (; p < p1; ++p) BlockAVX2<MR, 1, kPairs>(pk, m, p, x, x_stride, widened, out);
-    }
-    const std::size_t rest = rows - m;
-    if (rest == 0) continue;
+  const auto rows_ready = [&](std::size_t m, std::size_t n) {
     if constexpr (!kPairs) {
       if (widen_once) {
-        for (std::size_t r = 0; r < rest; ++r) {
+        for (std::size_t r = 0; r < n; ++r) {
           WidenRow(x + (m + r) * x_stride, pk.k(), buf[r]);
           widened[r] = buf[r];
         }
       }
     }
-    for (std::size_t p = p0; p < p1; ++p) {
-      if (rest == 3) BlockAVX2<3, 1, kPairs>(pk, m, p, x, x_stride, widened, out);
-      if (rest == 2) BlockAVX2<2, 1, kPairs>(pk, m, p, x, x_stride, widened, out);
-      if (rest == 1) BlockAVX2<1, 1, kPairs>(pk, m, p, x, x_stride, widened, out);
-    }
-  }
+  };
+  const auto tile = [&](auto mr, auto np, std::size_t m, std::size_t p) {
+    BlockAVX2<decltype(mr)::value, decltype(np)::value, kPairs>(pk, m, p, x, x_stride, widened, out);
+  };
+  ForEachTileAVX2<kPairs ? 2 : 1>(pk, rows, p_begin, p_end, rows_ready, tile);
 }
 
 // The vpmaddubsw GEMM over segmented rows (the implicit convolution): row m's k values are nseg segments of
 // seg_groups whole groups, segment s at tab[m * nseg + s] (nseg * seg_groups groups = k / gemm_kr, k a multiple
 // of gemm_kr). A convolution points each segment at one kernel row's taps where they lie in its NHWC input
-// (k_w * in_c contiguous values) instead of copying the patch into an im2col row. Blocking as PanelsAVX2.
+// (k_w * in_c contiguous values) instead of copying the patch into an im2col row.
 template <class TIn, class TOut>
 HWY_INLINE void PanelsSegAVX2(const gemm_packed_view& pk, std::size_t rows, const TIn* const* tab, std::size_t nseg,
                               std::size_t seg_groups, const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
   HWY_DASSERT((pk.flags() & gemm_pairs_fit_s16) != 0 && nseg * seg_groups * gemm_kr == pk.k());
-  constexpr std::size_t MR = 4, NP = 2;
-  std::size_t pb = (192 * 1024) / (pk.kp() * gemm_nr);
-  pb = pb < NP ? NP : pb / NP * NP;
-  const auto block = [&](auto mr, auto np, std::size_t m, std::size_t p) {
+  const auto tile = [&](auto mr, auto np, std::size_t m, std::size_t p) {
     __m256i s[decltype(mr)::value * decltype(np)::value];
     TileAVX2<decltype(mr)::value, decltype(np)::value, true>(pk, p, tab + m * nseg, nullptr, s, nseg, seg_groups);
     EmitAVX2<decltype(mr)::value, decltype(np)::value>(out, pk, m, p, s);
   };
-  using C1 = std::integral_constant<std::size_t, 1>;
-  for (std::size_t p0 = p_begin; p0 < p_end; p0 += pb) {
-    const std::size_t p1 = p0 + pb < p_end ? p0 + pb : p_end;
-    std::size_t m = 0;
-    for (; m + MR <= rows; m += MR) {
-      std::size_t p = p0;
-      for (; p + NP <= p1; p += NP) block(std::integral_constant<std::size_t, MR>{}, std::integral_constant<std::size_t, NP>{}, m, p);
-      for (; p < p1; ++p) block(std::integral_constant<std::size_t, MR>{}, C1{}, m, p);
-    }
-    for (std::size_t p = p0; p < p1; ++p) {
-      if (rows - m == 3) block(std::integral_constant<std::size_t, 3>{}, C1{}, m, p);
-      if (rows - m == 2) block(std::integral_constant<std::size_t, 2>{}, C1{}, m, p);
-      if (rows - m == 1) block(C1{}, C1{}, m, p);
-    }
-  }
+  ForEachTileAVX2<2>(pk, rows, p_begin, p_end, [](std::size_t, std::size_t) {}, tile);
 }
 
 // Exact batch-1 route for full-range weights. The widening route is bound here by vpmovsxbw (one per cycle
