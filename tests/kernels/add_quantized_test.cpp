@@ -69,11 +69,7 @@ namespace statiq::kernels {
 HWY_EXPORT(TestAddQuantized);
 
 TEST_CASE("quantized add equals ref::add_q on every target") {
-  for (const auto target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    HWY_DYNAMIC_DISPATCH(TestAddQuantized)();
-  }
-  hwy::SetSupportedTargetsForTest(0);
+  test::on_every_target([](std::int64_t) { HWY_DYNAMIC_DISPATCH(TestAddQuantized)(); });
 }
 }  // namespace statiq::kernels
 #endif

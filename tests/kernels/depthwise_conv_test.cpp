@@ -86,7 +86,7 @@ void CheckDepthwiseOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, 
 #endif
 }
 
-int OutSize(int in, int pb, int pe, int k, int s, int dil) { return (in + pb + pe - dil * (k - 1) - 1) / s + 1; }
+constexpr auto* OutSize = &test::out_size;
 
 void TestDepthwiseConv() {
   std::mt19937 rng(1234);
@@ -178,11 +178,7 @@ namespace statiq::kernels {
 HWY_EXPORT(TestDepthwiseConv);
 
 TEST_CASE("depthwise int8 conv equals ref::conv2d_q on every target") {
-  for (const auto target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    HWY_DYNAMIC_DISPATCH(TestDepthwiseConv)();
-  }
-  hwy::SetSupportedTargetsForTest(0);
+  test::on_every_target([](std::int64_t) { HWY_DYNAMIC_DISPATCH(TestDepthwiseConv)(); });
 }
 }  // namespace statiq::kernels
 #endif

@@ -257,10 +257,12 @@ void TestGemmLongK() {
   }
 }
 
-void TestGemm() {
-  TestGemmLongK();
-  TestDenseF32();
+void TestGemmSweepAndLongK() {
   TestGemmSweep();
+  TestGemmLongK();
+}
+
+void TestGemmSaturation() {
   TestGemmEdges();
   TestGemmRouteFlag();
 }
@@ -271,15 +273,24 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace statiq::kernels {
-HWY_EXPORT(TestGemm);
+HWY_EXPORT(TestGemmSweepAndLongK);
+HWY_EXPORT(TestGemmSaturation);
+HWY_EXPORT(TestDenseF32);
 
+// Three test cases, so that a runner can split them across processes (tools/ci/aarch64_kernel_tests.sh does).
 TEST_CASE("int8 GEMM/GEMV equals ref::gemm_s32 / ref::gemm_requantize on every target") {
-  for (const auto target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
+  test::on_every_target([](std::int64_t target) {
     MESSAGE("gemm on " << std::string(hwy::TargetName(target)));
-    HWY_DYNAMIC_DISPATCH(TestGemm)();
-  }
-  hwy::SetSupportedTargetsForTest(0);
+    HWY_DYNAMIC_DISPATCH(TestGemmSweepAndLongK)();
+  });
+}
+
+TEST_CASE("int8 GEMM/GEMV at the saturation edges is exact on every route and target") {
+  test::on_every_target([](std::int64_t) { HWY_DYNAMIC_DISPATCH(TestGemmSaturation)(); });
+}
+
+TEST_CASE("f32 dense matches ref::dense_f32 within float rounding on every target") {
+  test::on_every_target([](std::int64_t) { HWY_DYNAMIC_DISPATCH(TestDenseF32)(); });
 }
 }  // namespace statiq::kernels
 #endif

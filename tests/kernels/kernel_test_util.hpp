@@ -6,6 +6,10 @@
 #include <random>
 #include <vector>
 
+#include <hwy/targets.h>
+
+#include "statiq/kernels/ref/conv2d.hpp"
+
 namespace statiq::kernels::test {
 
 // A buffer whose data() is `misalign` elements' alignment (misalign * alignof(T) bytes) past a 64-byte
@@ -40,6 +44,42 @@ void fill_int(offset_buffer<T>& b, std::mt19937& rng, int lo, int hi, fill f = f
   std::uniform_int_distribution<int> dist(lo, hi);
   for (std::size_t i = 0; i < b.size(); ++i)
     b[i] = static_cast<T>(f == fill::random ? dist(rng) : (f == fill::low ? lo : hi));
+}
+
+// Calls run(target) once per target compiled into the test and supported by this CPU, with dynamic dispatch
+// pinned to that target (HWY_DYNAMIC_DISPATCH inside run takes it); restores normal dispatch afterwards.
+template <class Run>
+void on_every_target(Run&& run) {
+  for (const auto target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    run(target);
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
+// Output extent of a convolution or pooling window along one axis (floor mode).
+inline int out_size(int in, int pad_begin, int pad_end, int k, int stride, int dil) {
+  return (in + pad_begin + pad_end - dil * (k - 1) - 1) / stride + 1;
+}
+
+// A convolution's dimensions: square stride and dilation, padding `pad` before and pad - 1 after (asymmetric).
+inline conv2d_dims make_conv_dims(int h, int w, int cin, int cout, int kh, int kw, int s, int dil, int pad,
+                                  int groups) {
+  conv2d_dims d;
+  d.in_h = h;
+  d.in_w = w;
+  d.in_c = cin;
+  d.out_c = cout;
+  d.k_h = kh;
+  d.k_w = kw;
+  d.stride_h = d.stride_w = s;
+  d.dil_h = d.dil_w = dil;
+  d.pad_top = d.pad_left = d.pad_bottom = pad;
+  d.pad_right = pad > 0 ? pad - 1 : 0;
+  d.groups = groups;
+  d.out_h = out_size(h, d.pad_top, d.pad_bottom, kh, s, dil);
+  d.out_w = out_size(w, d.pad_left, d.pad_right, kw, s, dil);
+  return d;
 }
 
 }  // namespace statiq::kernels::test

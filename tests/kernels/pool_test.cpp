@@ -81,7 +81,7 @@ void CheckPoolOnce(const pool2d_dims& d, std::mt19937& rng, test::fill f, std::s
   CHECK(CountDiff(g, gref) == 0);
 }
 
-int OutSize(int in, int pb, int pe, int k, int s, int dil) { return (in + pb + pe - dil * (k - 1) - 1) / s + 1; }
+constexpr auto* OutSize = &test::out_size;
 
 void TestPool() {
   std::mt19937 rng(99);
@@ -135,11 +135,7 @@ namespace statiq::kernels {
 HWY_EXPORT(TestPool);
 
 TEST_CASE("max/average/global average pooling equal their references on every target") {
-  for (const auto target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    HWY_DYNAMIC_DISPATCH(TestPool)();
-  }
-  hwy::SetSupportedTargetsForTest(0);
+  test::on_every_target([](std::int64_t) { HWY_DYNAMIC_DISPATCH(TestPool)(); });
 }
 }  // namespace statiq::kernels
 #endif

@@ -113,11 +113,7 @@ namespace statiq::kernels {
 HWY_EXPORT(TestRequantize);
 
 TEST_CASE("requantize s32 -> u8/s8 equals ref::requantize on every target") {
-  for (const auto target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    HWY_DYNAMIC_DISPATCH(TestRequantize)();
-  }
-  hwy::SetSupportedTargetsForTest(0);
+  test::on_every_target([](std::int64_t) { HWY_DYNAMIC_DISPATCH(TestRequantize)(); });
 }
 
 TEST_CASE("quantize_multiplier is constexpr and round-trips the scale") {

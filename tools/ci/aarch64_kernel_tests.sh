@@ -28,7 +28,7 @@ fi
 
 cmake -S "$root" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/aarch64-linux-gnu.cmake" \
   -DCMAKE_BUILD_TYPE=Release -DSTATIQ_NATIVE=OFF -DSTATIQ_BUILD_BENCH=OFF -DSTATIQ_BUILD_EXAMPLES=OFF \
-  -DSTATIQ_BUILD_TOOLS=OFF >/dev/null
+  -DSTATIQ_BUILD_TOOLS=OFF -DSTATIQ_KERNEL_TEST_DISABLED_TARGETS='HWY_SVE_256|HWY_SVE2_128' >/dev/null
 cmake --build "$build" --target statiq_kernel_tests -j "$jobs"
 elapsed "built"
 
@@ -36,7 +36,9 @@ bin="$build/tests/kernels/statiq_kernel_tests"
 # libc6:arm64 (pulled in by libhwy1:arm64) provides the loader; otherwise use the cross toolchain's sysroot.
 if [ ! -e /lib/ld-linux-aarch64.so.1 ]; then export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu; fi
 # Three emulations at once (the machine has 2 cores; SVE emulation is the slow one, so its run is split in two):
-# NEON (Cortex-A72), and SVE/SVE2 (-cpu max, 512-bit vectors) for the GEMM test and for the others.
+# NEON (Cortex-A72), and SVE/SVE2 (-cpu max, 512-bit vectors) for the GEMM tests and for the others. The
+# fixed-width SVE_256 / SVE2_128 specialisations are not compiled: statiq's dispatch never picks them, and qemu's
+# 512-bit vectors could not run them.
 gemm_tc='int8 GEMM/GEMV*'
 logs=$(mktemp -d)
 qemu-aarch64 -cpu cortex-a72 "$bin" --no-intro=true >"$logs/neon.log" 2>&1 & neon=$!
