@@ -50,9 +50,10 @@ std::vector<T> RefMaxPool2(const conv2d_dims& d, const T* y) {
 }
 
 // Weight ranges: full [-127, 127], or 7-bit [-64, 64] (the GEMM's vpmaddubsw route is exact for these).
+// Requantization scales are 2^e, e uniform in [e_lo, e_hi) per channel.
 template <class T>
 void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test::fill wf, int wmax,
-                    gemm_route route, std::size_t mis) {
+                    gemm_route route, std::size_t mis, double e_lo = -18.0, double e_hi = -6.0) {
   constexpr int xlo = std::is_same_v<T, std::uint8_t> ? 0 : -128, xhi = std::is_same_v<T, std::uint8_t> ? 255 : 127;
   const int cin_g = d.in_c / d.groups;
   test::offset_buffer<T> x(static_cast<std::size_t>(d.in_h) * d.in_w * d.in_c, mis);
@@ -64,7 +65,7 @@ void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test
   test::fill_int(w, rng, -wmax, wmax, wf);
   test::fill_int(bias, rng, -50000, 50000);
   std::vector<ref::requant_multiplier> m(d.out_c);
-  std::uniform_real_distribution<double> sd(-18.0, -6.0);
+  std::uniform_real_distribution<double> sd(e_lo, e_hi);
   for (auto& mm : m) mm = ref::quantize_multiplier(std::exp2(sd(rng)));
   qconv_params q;
   q.x_zero_point = std::uniform_int_distribution<int>(xlo, xhi)(rng);
@@ -191,6 +192,14 @@ void TestConv2d() {
   for (auto xf : {test::fill::random, test::fill::low, test::fill::high})
     CheckConvQOnce<std::uint8_t>(MakeDims(28, 28, 1, 16, 3, 3, 1, 1, 1, 1), rng, xf, test::fill::random, 127,
                                  gemm_route::automatic, 0);
+  // Scales in [2^-24.5, 0.5): first-layer channel blocks outside the short requantization form take the general
+  // one (plain, pooled and value-padded); and a 3-channel first layer.
+  for (auto xf : {test::fill::random, test::fill::low, test::fill::high}) {
+    CheckConvQOnce<std::uint8_t>(MakeDims(12, 10, 1, 16, 3, 3, 1, 1, 1, 1), rng, xf, test::fill::high, 127,
+                                 gemm_route::automatic, 1, -24.5, -1.0);
+    CheckConvQOnce<std::int8_t>(MakeDims(9, 12, 3, 24, 3, 3, 1, 1, 1, 1), rng, xf, test::fill::low, 127,
+                                gemm_route::automatic, 2, -24.5, -1.0);
+  }
   if (HWY_TARGET != HWY_SCALAR) CHECK(value_padded_first_layers > 0);
   // Pooled shapes: the row-pair first layer with its remainder channels, the GEMM route, odd sizes (the last
   // row and column dropped), wide rows in several chunks, groups.

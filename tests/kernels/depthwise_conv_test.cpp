@@ -31,9 +31,11 @@ std::size_t tap_pair_shapes = 0, tap_quad_shapes = 0;
 
 // x_zp: the activation zero point (at a bound: the extremes of |x - x_zp|); random when absent.
 // wmax: weights in [-wmax, wmax] (64: the 7-bit weights of the saturation fix, which the tap-quad kernel takes).
+// Requantization scales are 2^e, e uniform in [e_lo, e_hi) per channel.
 template <class T>
 void CheckDepthwiseOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test::fill wf, std::size_t mis,
-                        std::optional<int> x_zp = std::nullopt, int wmax = 127) {
+                        std::optional<int> x_zp = std::nullopt, int wmax = 127, double e_lo = -14.0,
+                        double e_hi = -3.0) {
   constexpr int xlo = std::is_same_v<T, std::uint8_t> ? 0 : -128, xhi = std::is_same_v<T, std::uint8_t> ? 255 : 127;
   test::offset_buffer<T> x(static_cast<std::size_t>(d.in_h) * d.in_w * d.in_c, mis);
   test::offset_buffer<std::int8_t> w(static_cast<std::size_t>(d.out_c) * d.k_h * d.k_w, (mis + 1) % 4);
@@ -44,7 +46,7 @@ void CheckDepthwiseOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, 
   test::fill_int(w, rng, -wmax, wmax, wf);
   test::fill_int(bias, rng, -20000, 20000);
   std::vector<ref::requant_multiplier> m(d.out_c);
-  std::uniform_real_distribution<double> sd(-14.0, -3.0);
+  std::uniform_real_distribution<double> sd(e_lo, e_hi);
   for (auto& mm : m) mm = ref::quantize_multiplier(std::exp2(sd(rng)));
   qconv_params q;
   q.x_zero_point = x_zp ? *x_zp : std::uniform_int_distribution<int>(xlo, xhi)(rng);
@@ -160,6 +162,10 @@ void TestDepthwiseConv() {
               CheckDepthwiseOnce<std::uint8_t>(d, rng, xf, wf, 2, zp_high ? 255 : 0, 64);
               CheckDepthwiseOnce<std::int8_t>(d, rng, xf, wf, 4, zp_high ? 127 : -128, 64);
             }
+            // Scales in [2^-24.5, 0.5): channel blocks whose shifts leave the short requantization form (scales
+            // of 0.25 and more, or below 2^-23) take the general one; u8 and s8, every kernel.
+            CheckDepthwiseOnce<std::uint8_t>(d, rng, xf, wf, 5, zp_high ? 255 : 0, 64, -24.5, -1.0);
+            CheckDepthwiseOnce<std::int8_t>(d, rng, xf, wf, 6, zp_high ? 127 : -128, 64, -24.5, -1.0);
           }
     }
   }

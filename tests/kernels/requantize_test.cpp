@@ -18,6 +18,7 @@
 #include <doctest/doctest.h>
 
 #include "kernel_test_util.hpp"
+#include "statiq/kernels/detail/requant_lanes-inl.h"
 #include "statiq/kernels/ref/requantize.hpp"
 #include "statiq/kernels/requantize-inl.h"
 
@@ -104,6 +105,79 @@ void TestRequantize() {
   }
 }
 
+// detail::RequantizeLanes (the per-lane form of the convolution kernels) against ref::requantize: the short form
+// (every lane's shift - 32 within [1, kRequantShortMaxShr], the zero point within +-255) and the general form, the
+// unclamped value exactly (clamped to int32 only) and clamped to a random range. Lanes see every shift at both
+// ends of the short form, multipliers at both ends, acc at the int32 extremes and the zero point at +-255.
+void TestRequantizeLanes() {
+#if HWY_TARGET != HWY_SCALAR
+  const hn::ScalableTag<std::int32_t> d32;
+  const std::size_t N = hn::Lanes(d32);
+  constexpr std::int32_t kMin = std::numeric_limits<std::int32_t>::min();
+  constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
+  constexpr int kShortMax = detail::kRequantShortMaxShr;
+  std::mt19937 rng(77);
+  std::size_t fast_blocks = 0, general_blocks = 0;
+  for (int rep = 0; rep < 3000; ++rep) {
+    detail::RequantLaneParams p;
+    const int form = rep % 3;  // 0: short-form shifts at their ends, 1: random short-form shifts, 2: any shift
+    for (std::size_t j = 0; j < N; ++j) {
+      int t = std::uniform_int_distribution<int>(0, 30)(rng);
+      if (form == 0) t = (j + rep / 3) % 2 ? kShortMax : 1;
+      if (form == 1) t = std::uniform_int_distribution<int>(1, kShortMax)(rng);
+      const ref::requant_multiplier m{rep % 5 == 0 ? ((j % 2) ? (1 << 30) : kMax)
+                                                   : std::uniform_int_distribution<std::int32_t>(1 << 30, kMax)(rng),
+                                      32 + t};
+      p.bias[j] = 0;
+      p.mult[j] = m.multiplier;
+      p.shr[j] = t;
+      const std::int64_t r = std::int64_t{1} << (m.shift - 1);
+      if (j % 2 == 0) p.rnd_even[j / 2] = r; else p.rnd_odd[j / 2] = r;
+    }
+    static constexpr std::int32_t kZps[] = {-255, 255, -128, 127, 0};
+    const std::int32_t zp = rep % 2 ? kZps[(rep / 2) % 5] : std::uniform_int_distribution<std::int32_t>(-255, 255)(rng);
+    detail::DeriveRequantLanes(p, N, zp);
+    bool short_ok = true;
+    for (std::size_t j = 0; j < N; ++j) short_ok = short_ok && p.shr[j] >= 1 && p.shr[j] <= kShortMax;
+    CHECK(p.fast == short_ok);
+    (p.fast ? fast_blocks : general_blocks) += 1;
+    HWY_ALIGN std::int32_t acc[HWY_LANES(std::int32_t)], got[HWY_LANES(std::int32_t)];
+    for (std::size_t j = 0; j < N; ++j) acc[j] = EdgeAcc(rng, j + static_cast<std::size_t>(rep));
+    std::int32_t lo = std::uniform_int_distribution<std::int32_t>(-300, 300)(rng);
+    std::int32_t hi = std::uniform_int_distribution<std::int32_t>(-300, 300)(rng);
+    if (lo > hi) std::swap(lo, hi);
+    const auto vacc = hn::Load(d32, acc), vzp = hn::Set(d32, zp);
+    // form 0: general, clamped; 1: general, unclamped; 2, 3: the same in the short form (where p.fast).
+    for (int f = 0; f < 4; ++f) {
+      const bool clamp = f % 2 == 0, short_form = f >= 2;
+      if (short_form && !p.fast) break;
+      const std::int32_t l = clamp ? lo : kMin, h = clamp ? hi : kMax;
+      const auto vl = hn::Set(d32, l), vh = hn::Set(d32, h);
+      hn::Vec<decltype(d32)> v;
+      switch (f) {
+        case 0: v = detail::RequantizeLanes<false, true>(d32, vacc, p, 0, vzp, vl, vh); break;
+        case 1: v = detail::RequantizeLanes<false, false>(d32, vacc, p, 0, vzp, vl, vh); break;
+        case 2: v = detail::RequantizeLanes<true, true>(d32, vacc, p, 0, vzp, vl, vh); break;
+        default: v = detail::RequantizeLanes<true, false>(d32, vacc, p, 0, vzp, vl, vh); break;
+      }
+      hn::Store(v, d32, got);
+      for (std::size_t j = 0; j < N; ++j) {
+        const std::int32_t want = ref::requantize(acc[j], {p.mult[j], p.shr[j] + 32}, zp, l, h);
+        if (got[j] != want) {
+          FAIL_CHECK("target " << std::string(hwy::TargetName(HWY_TARGET)) << " lane " << j << " acc=" << acc[j]
+                               << " mult=" << p.mult[j] << " shift=" << p.shr[j] + 32 << " zp=" << zp
+                               << " short form=" << short_form << " clamp=" << clamp << " got " << got[j]
+                               << " want " << want);
+          return;
+        }
+      }
+    }
+  }
+  CHECK(fast_blocks > 0);
+  CHECK(general_blocks > 0);
+#endif
+}
+
 }  // namespace
 }  // namespace statiq::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -111,9 +185,14 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace statiq::kernels {
 HWY_EXPORT(TestRequantize);
+HWY_EXPORT(TestRequantizeLanes);
 
 TEST_CASE("requantize s32 -> u8/s8 equals ref::requantize on every target") {
   test::on_every_target([](std::int64_t) { HWY_DYNAMIC_DISPATCH(TestRequantize)(); });
+}
+
+TEST_CASE("per-lane requantization, short and general forms, equals ref::requantize on every target") {
+  test::on_every_target([](std::int64_t) { HWY_DYNAMIC_DISPATCH(TestRequantizeLanes)(); });
 }
 
 TEST_CASE("quantize_multiplier is constexpr and round-trips the scale") {

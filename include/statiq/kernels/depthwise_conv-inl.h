@@ -175,6 +175,18 @@ HWY_INLINE void DepthwiseConvChannels(const conv2d_dims& d, const qconv_params& 
 // Channels per tap-pair block: the i16 lanes of a __m256i.
 inline constexpr int kTapPairLanes = 16;
 
+// acc + the four taps' products of 8 channels: x holds each channel's 4 activations, w its 4 weights (|w| <= 64).
+HWY_INLINE __m256i QuadStep(__m256i acc, __m256i x, __m256i w, __m256i ones) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), ones));
+}
+
+// Clamps bytes to [lo, hi] (lo8 / hi8: the bounds in every byte), unsigned for u8 output, signed for s8.
+template <class TO>
+HWY_INLINE __m256i ClampBytes(__m256i v, __m256i lo8, __m256i hi8) {
+  if constexpr (std::is_same_v<TO, std::uint8_t>) return _mm256_min_epu8(_mm256_max_epu8(v, lo8), hi8);
+  else return _mm256_min_epi8(_mm256_max_epi8(v, lo8), hi8);
+}
+
 // 16 activations widened to i16 (vpmovzxbw / vpmovsxbw from memory).
 template <class TI>
 HWY_INLINE __m256i LoadWidened16(const TI* p) {
@@ -292,6 +304,7 @@ HWY_NOINLINE void DepthwiseConvTapPairBlock(const conv2d_dims& dims, const qconv
     for (int h = 0; h < 2; ++h) {
       CopyRequantQuad(first8, 4 * h, rp[v][h], 0);
       CopyRequantQuad(last8, 4 * h, rp[v][h], 4);
+      DeriveRequantLanes(rp[v][h], 8, q.y_zero_point);
       HWY_ALIGN std::int32_t b[8];
       for (int j = 0; j < 8; ++j) b[j] = rp[v][h].bias[j] - q.x_zero_point * wsum[j % 4 + 4 * h + 8 * (j / 4)];
       bias_int[v][h] = _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
@@ -301,45 +314,58 @@ HWY_NOINLINE void DepthwiseConvTapPairBlock(const conv2d_dims& dims, const qconv
   std::fill(zp_row, zp_row + kDepthwiseVectors * kTapPairLanes, static_cast<TI>(q.x_zero_point));
 
   const hn::Full256<std::int32_t> d32;
+  using V32 = hn::Vec256<std::int32_t>;
   const auto yzp = hn::Set(d32, q.y_zero_point);
   const auto lo = hn::Set(d32, q.lo);
   const auto hi = hn::Set(d32, q.hi);
+  const __m256i lo8 = _mm256_set1_epi8(static_cast<char>(q.lo)), hi8 = _mm256_set1_epi8(static_cast<char>(q.hi));
   const TapPointers<KH, KW, TI> taps_of(d, x, base, zp_row);
   // tp[t]: tap t's 16 activations of channel `base`. An odd count pairs its last tap with the zero-point row
   // (weight 0): tp[taps] is never overwritten.
   const TI* tp[KH > 0 ? KH * KW + 1 : kDepthwiseMaxTaps + 1];
   tp[taps] = zp_row;
-  for (int oh = 0; oh < d.out_h; ++oh) {
-    for (int ow = 0; ow < d.out_w; ++ow) {
-      taps_of.Fill(oh, ow, tp);
-      TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * C;
-      for (int v = 0; v < nv; ++v) {
-        const int cv = start(v);
-        const int off = cv - base;
-        const __m256i* wv = wp + v * pairs * 2;
-        __m256i acc_lo = bias_int[v][0], acc_hi = bias_int[v][1];
-        STATIQ_UNROLL(13)
-        for (int p = 0; p < pairs; ++p) {
-          const __m256i xa = LoadWidened16(tp[2 * p] + off);
-          const __m256i xb = LoadWidened16(tp[2 * p + 1] + off);
-          acc_lo = _mm256_add_epi32(acc_lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), wv[2 * p]));
-          acc_hi = _mm256_add_epi32(acc_hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), wv[2 * p + 1]));
-          // An empty asm that "changes" the sums: GCC 12 otherwise reassociates the adds, computes all 26
-          // products of a 5x5 kernel first and spills them to the stack.
-          __asm__ volatile("" : "+x"(acc_lo), "+x"(acc_hi));
+  // The short requantization form where every block's channels take it, decided once for the whole loop.
+  bool short_form = true;
+  for (int v = 0; v < nv; ++v) short_form = short_form && rp[v][0].fast && rp[v][1].fast;
+  const auto pixels = [&](auto k_short) HWY_ATTR {
+    for (int oh = 0; oh < d.out_h; ++oh) {
+      for (int ow = 0; ow < d.out_w; ++ow) {
+        taps_of.Fill(oh, ow, tp);
+        TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * C;
+        for (int v = 0; v < nv; ++v) {
+          const int cv = start(v);
+          const int off = cv - base;
+          const __m256i* wv = wp + v * pairs * 2;
+          __m256i acc_lo = bias_int[v][0], acc_hi = bias_int[v][1];
+          STATIQ_UNROLL(13)
+          for (int p = 0; p < pairs; ++p) {
+            const __m256i xa = LoadWidened16(tp[2 * p] + off);
+            const __m256i xb = LoadWidened16(tp[2 * p + 1] + off);
+            acc_lo = _mm256_add_epi32(acc_lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), wv[2 * p]));
+            acc_hi = _mm256_add_epi32(acc_hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), wv[2 * p + 1]));
+            // An empty asm that "changes" the sums: GCC 12 otherwise reassociates the adds, computes all 26
+            // products of a 5x5 kernel first and spills them to the stack.
+            __asm__ volatile("" : "+x"(acc_lo), "+x"(acc_hi));
+          }
+          const auto y_lo =
+              RequantizeLanes<decltype(k_short)::value, false>(d32, V32{acc_lo}, rp[v][0], 0, yzp, lo, hi);
+          const auto y_hi =
+              RequantizeLanes<decltype(k_short)::value, false>(d32, V32{acc_hi}, rp[v][1], 0, yzp, lo, hi);
+          // i16 channels 0-15 in order, saturating to bytes, then clamped to [lo, hi] (within TO's range: the
+          // saturating packs are monotonic and exact there, so this equals clamping first). The byte pack leaves
+          // channels 0-7 in quadword 0 and 8-15 in quadword 2.
+          const __m256i y16 = _mm256_packs_epi32(y_lo.raw, y_hi.raw);
+          const __m256i y8 = ClampBytes<TO>(std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(y16, y16)
+                                                                              : _mm256_packs_epi16(y16, y16),
+                                            lo8, hi8);
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(yp + cv),
+                           _mm256_castsi256_si128(_mm256_permute4x64_epi64(y8, 0x08)));
         }
-        const auto y_lo = RequantizeLanes(d32, hn::Vec256<std::int32_t>{acc_lo}, rp[v][0], 0, yzp, lo, hi);
-        const auto y_hi = RequantizeLanes(d32, hn::Vec256<std::int32_t>{acc_hi}, rp[v][1], 0, yzp, lo, hi);
-        // i16 channels 0-15 in order; [lo, hi] lies within TO's range, so the saturating packs are exact.
-        // The byte pack leaves channels 0-7 in quadword 0 and 8-15 in quadword 2.
-        const __m256i y16 = _mm256_packs_epi32(y_lo.raw, y_hi.raw);
-        const __m256i y8 = std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(y16, y16)
-                                                            : _mm256_packs_epi16(y16, y16);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(yp + cv),
-                         _mm256_castsi256_si128(_mm256_permute4x64_epi64(y8, 0x08)));
       }
     }
-  }
+  };
+  if (short_form) pixels(std::true_type{});
+  else pixels(std::false_type{});
 }
 
 template <int KH, int KW, class TI, class TO>
@@ -411,6 +437,7 @@ HWY_NOINLINE void DepthwiseConvTapQuadBlock(const conv2d_dims& dims, const qconv
     for (int j = 0; j < 4; ++j) {
       CopyRequantQuad(by8[(4 * j) / 8], (4 * j) % 8, rp[v][j], 0);
       CopyRequantQuad(by8[(16 + 4 * j) / 8], (4 * j) % 8, rp[v][j], 4);
+      DeriveRequantLanes(rp[v][j], 8, q.y_zero_point);
       HWY_ALIGN std::int32_t b[8];
       for (int l = 0; l < 8; ++l) b[l] = rp[v][j].bias[l] - x_zp_u8 * wsum[4 * j + l % 4 + 16 * (l / 4)];
       bias_int[v][j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
@@ -420,9 +447,11 @@ HWY_NOINLINE void DepthwiseConvTapQuadBlock(const conv2d_dims& dims, const qconv
   std::fill(zp_row, zp_row + kTapQuadVectors * kTapQuadLanes, static_cast<TI>(q.x_zero_point));
 
   const hn::Full256<std::int32_t> d32;
+  using V32 = hn::Vec256<std::int32_t>;
   const auto yzp = hn::Set(d32, q.y_zero_point);
   const auto lo = hn::Set(d32, q.lo);
   const auto hi = hn::Set(d32, q.hi);
+  const __m256i lo8 = _mm256_set1_epi8(static_cast<char>(q.lo)), hi8 = _mm256_set1_epi8(static_cast<char>(q.hi));
   const __m256i ones = _mm256_set1_epi16(1);
   const __m256i flip = _mm256_set1_epi8(static_cast<char>(kFlip ? 0x80 : 0));
   const TapPointers<KH, KW, TI> taps_of(d, x, base, zp_row);
@@ -430,43 +459,53 @@ HWY_NOINLINE void DepthwiseConvTapQuadBlock(const conv2d_dims& dims, const qconv
   constexpr int kTpMax = KH > 0 ? (KH * KW + 3) / 4 * 4 : kDepthwiseMaxTaps;
   const TI* tp[kTpMax];
   for (int t = taps; t < 4 * quads; ++t) tp[t] = zp_row;
-  for (int oh = 0; oh < d.out_h; ++oh) {
-    for (int ow = 0; ow < d.out_w; ++ow) {
-      taps_of.Fill(oh, ow, tp);
-      TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * C;
-      for (int v = 0; v < nv; ++v) {
-        const int cv = start(v);
-        const int off = cv - base;
-        const __m256i* wv = wq + v * quads * 4;
-        __m256i a0 = bias_int[v][0], a1 = bias_int[v][1], a2 = bias_int[v][2], a3 = bias_int[v][3];
-        const auto ld = [&](int t) {
-          const __m256i r = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tp[t] + off));
-          return kFlip ? _mm256_xor_si256(r, flip) : r;
-        };
-        STATIQ_UNROLL(7)
-        for (int p = 0; p < quads; ++p) {
-          const __m256i xa = ld(4 * p), xb = ld(4 * p + 1), xc = ld(4 * p + 2), xd = ld(4 * p + 3);
-          const __m256i ab_lo = _mm256_unpacklo_epi8(xa, xb), ab_hi = _mm256_unpackhi_epi8(xa, xb);
-          const __m256i cd_lo = _mm256_unpacklo_epi8(xc, xd), cd_hi = _mm256_unpackhi_epi8(xc, xd);
-          const __m256i* wp = wv + 4 * p;
-          a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_unpacklo_epi16(ab_lo, cd_lo), wp[0]), ones));
-          a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_unpackhi_epi16(ab_lo, cd_lo), wp[1]), ones));
-          a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_unpacklo_epi16(ab_hi, cd_hi), wp[2]), ones));
-          a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_unpackhi_epi16(ab_hi, cd_hi), wp[3]), ones));
-          __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3));  // keep the sums in registers
+  // The short requantization form where every block's channels take it, decided once for the whole loop.
+  bool short_form = true;
+  for (int v = 0; v < nv; ++v)
+    for (int j = 0; j < 4; ++j) short_form = short_form && rp[v][j].fast;
+  const auto pixels = [&](auto k_short) HWY_ATTR {
+    for (int oh = 0; oh < d.out_h; ++oh) {
+      for (int ow = 0; ow < d.out_w; ++ow) {
+        taps_of.Fill(oh, ow, tp);
+        TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * C;
+        for (int v = 0; v < nv; ++v) {
+          const int cv = start(v);
+          const int off = cv - base;
+          const __m256i* wv = wq + v * quads * 4;
+          __m256i a0 = bias_int[v][0], a1 = bias_int[v][1], a2 = bias_int[v][2], a3 = bias_int[v][3];
+          const auto ld = [&](int t) {
+            const __m256i r = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tp[t] + off));
+            return kFlip ? _mm256_xor_si256(r, flip) : r;
+          };
+          STATIQ_UNROLL(7)
+          for (int p = 0; p < quads; ++p) {
+            const __m256i xa = ld(4 * p), xb = ld(4 * p + 1), xc = ld(4 * p + 2), xd = ld(4 * p + 3);
+            const __m256i ab_lo = _mm256_unpacklo_epi8(xa, xb), ab_hi = _mm256_unpackhi_epi8(xa, xb);
+            const __m256i cd_lo = _mm256_unpacklo_epi8(xc, xd), cd_hi = _mm256_unpackhi_epi8(xc, xd);
+            const __m256i* wp = wv + 4 * p;
+            a0 = QuadStep(a0, _mm256_unpacklo_epi16(ab_lo, cd_lo), wp[0], ones);
+            a1 = QuadStep(a1, _mm256_unpackhi_epi16(ab_lo, cd_lo), wp[1], ones);
+            a2 = QuadStep(a2, _mm256_unpacklo_epi16(ab_hi, cd_hi), wp[2], ones);
+            a3 = QuadStep(a3, _mm256_unpackhi_epi16(ab_hi, cd_hi), wp[3], ones);
+            __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3));  // keep the sums in registers
+          }
+          const auto r0 = RequantizeLanes<decltype(k_short)::value, false>(d32, V32{a0}, rp[v][0], 0, yzp, lo, hi);
+          const auto r1 = RequantizeLanes<decltype(k_short)::value, false>(d32, V32{a1}, rp[v][1], 0, yzp, lo, hi);
+          const auto r2 = RequantizeLanes<decltype(k_short)::value, false>(d32, V32{a2}, rp[v][2], 0, yzp, lo, hi);
+          const auto r3 = RequantizeLanes<decltype(k_short)::value, false>(d32, V32{a3}, rp[v][3], 0, yzp, lo, hi);
+          // [0-7 | 16-23] and [8-15 | 24-31] as s16, then bytes 0-31 in order, saturated, then clamped to [lo, hi]
+          // once for all 32 channels (equal to clamping first: [lo, hi] lies within TO's range).
+          const __m256i s01 = _mm256_packs_epi32(r0.raw, r1.raw), s23 = _mm256_packs_epi32(r2.raw, r3.raw);
+          const __m256i b8 = ClampBytes<TO>(std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(s01, s23)
+                                                                             : _mm256_packs_epi16(s01, s23),
+                                            lo8, hi8);
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(yp + cv), b8);
         }
-        const auto r0 = RequantizeLanes(d32, hn::Vec256<std::int32_t>{a0}, rp[v][0], 0, yzp, lo, hi);
-        const auto r1 = RequantizeLanes(d32, hn::Vec256<std::int32_t>{a1}, rp[v][1], 0, yzp, lo, hi);
-        const auto r2 = RequantizeLanes(d32, hn::Vec256<std::int32_t>{a2}, rp[v][2], 0, yzp, lo, hi);
-        const auto r3 = RequantizeLanes(d32, hn::Vec256<std::int32_t>{a3}, rp[v][3], 0, yzp, lo, hi);
-        // [0-7 | 16-23] and [8-15 | 24-31] as s16, then bytes 0-31 in order ([lo, hi] lies within TO's range).
-        const __m256i s01 = _mm256_packs_epi32(r0.raw, r1.raw), s23 = _mm256_packs_epi32(r2.raw, r3.raw);
-        const __m256i b8 = std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(s01, s23)
-                                                            : _mm256_packs_epi16(s01, s23);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(yp + cv), b8);
       }
     }
-  }
+  };
+  if (short_form) pixels(std::true_type{});
+  else pixels(std::false_type{});
 }
 
 // The tap-quad kernel where it takes the shape (32 channels or more, every weight within [-64, 64], up to

@@ -19,14 +19,46 @@ namespace statiq::kernels::HWY_NAMESPACE::detail {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // Per-lane requantization constants for up to HWY_LANES(int32_t) lanes, filled once per channel block.
-// rnd_even[i] / rnd_odd[i] = 2^(shift - 1) of lanes 2i / 2i+1 (the 64-bit rounding term).
+// rnd_even[i] / rnd_odd[i] = 2^(shift - 1) of lanes 2i / 2i+1 (the 64-bit rounding term). DeriveRequantLanes
+// adds the short form's constants (see there); until it runs, fast is false and the general form is used.
 struct RequantLaneParams {
   HWY_ALIGN std::int32_t bias[HWY_LANES(std::int32_t)];
   HWY_ALIGN std::int32_t mult[HWY_LANES(std::int32_t)];
   HWY_ALIGN std::int32_t shr[HWY_LANES(std::int32_t)];  // shift - 32, in [0, 30]
   HWY_ALIGN std::int64_t rnd_even[HWY_LANES(std::int64_t)];
   HWY_ALIGN std::int64_t rnd_odd[HWY_LANES(std::int64_t)];
+  HWY_ALIGN std::int32_t mult_odd[HWY_LANES(std::int32_t)];  // lane 2i: mult[2i + 1] (where MulEven reads it)
+  HWY_ALIGN std::int32_t add[HWY_LANES(std::int32_t)];       // 2^(shr - 1) + zero_point * 2^shr
+  bool fast = false;  // every lane's shr within [1, kRequantShortMaxShr]: the short form is exact
 };
+
+// The short form: with P = acc * mult (64 bits) and t = shift - 32 >= 1, ref::requantize's
+// floor((P + 2^(31 + t)) / 2^(32 + t)) equals floor((H + 2^(t - 1)) / 2^t) for H = floor(P / 2^32) (the high
+// word: dropping P's low word, a fraction below 1, cannot change the floor of an integer divided by 2^t), and
+// adding zero_point * 2^t before the shift adds zero_point after it. |H| <= 2^30 (|acc|, mult < 2^31), so the sum
+// H + 2^(t - 1) + zero_point * 2^t stays within 32 bits for |zero_point| <= 255 while t <= 21 (255.5 * 2^21 <
+// 2^30). It saves the two 64-bit rounding adds and the zero-point add of the general form. Requantization
+// scales within [2^-23, 0.25) have such t; others take the general form.
+inline constexpr int kRequantShortMaxShr = 21;
+
+// Fills p's short-form constants for lanes [0, lanes) and output zero point zp; fast if every lane qualifies.
+HWY_INLINE void DeriveRequantLanes(RequantLaneParams& p, std::size_t lanes, std::int32_t zp) {
+  bool fast = zp >= -255 && zp <= 255;
+  for (std::size_t j = 0; j < HWY_LANES(std::int32_t); ++j) {
+    p.mult_odd[j] = 0;
+    p.add[j] = 0;
+  }
+  for (std::size_t j = 0; j < lanes; ++j) {
+    if (j % 2 == 1) p.mult_odd[j - 1] = p.mult[j];
+    const int t = p.shr[j];
+    if (t < 1 || t > kRequantShortMaxShr) {
+      fast = false;
+      continue;
+    }
+    p.add[j] = (std::int32_t{1} << (t - 1)) + zp * (std::int32_t{1} << t);
+  }
+  p.fast = fast;
+}
 
 // Lane j holds channel first + j * step; per_channel == false uses m[0] everywhere.
 HWY_INLINE void FillRequantLanes(std::size_t lanes, int first, int step, const ref::requant_multiplier* m,
@@ -60,14 +92,31 @@ HWY_INLINE hn::Vec<D32> MulShiftQ31(D32 d32, hn::Vec<D32> acc, hn::Vec<D32> mult
   return hn::Shr(hi, shr);
 }
 
-// ref::requantize on every lane, with p's lane constants starting at lane offset `off` (a multiple of 2).
-template <class D32>
+// ref::requantize on every lane, with p's lane constants starting at lane offset `off` (a multiple of 2). kShort:
+// the short form, which requires p.fast (DeriveRequantLanes with this zp); a caller decides once per call, for all
+// its channel blocks, so the per-pixel code has no branch. kClamp == false leaves out the clamp to [lo, hi], for a
+// caller that clamps after narrowing (saturating narrowing is monotonic and exact on [lo, hi]: the results are
+// equal).
+template <bool kShort = false, bool kClamp = true, class D32>
 HWY_INLINE hn::Vec<D32> RequantizeLanes(D32 d32, hn::Vec<D32> acc, const RequantLaneParams& p, std::size_t off,
                                         hn::Vec<D32> zp, hn::Vec<D32> lo, hn::Vec<D32> hi) {
   const hn::RepartitionToWide<D32> d64;
-  const auto v = MulShiftQ31(d32, acc, hn::LoadU(d32, p.mult + off), hn::LoadU(d32, p.shr + off),
-                             hn::LoadU(d64, p.rnd_even + off / 2), hn::LoadU(d64, p.rnd_odd + off / 2));
-  return hn::Min(hn::Max(hn::Add(v, zp), lo), hi);
+  const hn::RebindToUnsigned<decltype(d64)> du64;
+  hn::Vec<D32> v;
+  if constexpr (kShort) {  // see kRequantShortMaxShr
+    HWY_DASSERT(p.fast);
+    const auto pe = hn::MulEven(acc, hn::LoadU(d32, p.mult + off));
+    const auto acc_o = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, acc)));
+    const auto po = hn::MulEven(acc_o, hn::LoadU(d32, p.mult_odd + off));
+    const auto high = hn::OddEven(hn::BitCast(d32, po), hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, pe))));
+    v = hn::Shr(hn::Add(high, hn::LoadU(d32, p.add + off)), hn::LoadU(d32, p.shr + off));
+  } else {
+    v = hn::Add(MulShiftQ31(d32, acc, hn::LoadU(d32, p.mult + off), hn::LoadU(d32, p.shr + off),
+                            hn::LoadU(d64, p.rnd_even + off / 2), hn::LoadU(d64, p.rnd_odd + off / 2)),
+                zp);
+  }
+  if constexpr (!kClamp) return v;
+  return hn::Min(hn::Max(v, lo), hi);
 }
 
 }  // namespace statiq::kernels::HWY_NAMESPACE::detail
