@@ -36,6 +36,8 @@ constexpr auto* MakeDims = &test::make_conv_dims;
 std::size_t value_padded_first_layers = 0;
 // How many shapes the pooled convolution took, and of those the pooled first-layer kernel.
 std::size_t pooled_convs = 0, pooled_first_layers = 0;
+// How many shapes met the AVX2 tap-quad first layer's conditions (7-bit weights, dil_w == 1, 16 channels or more).
+std::size_t quad_first_layers = 0;
 // How many shapes the implicit (im2col-free) AVX2 convolution took, and of those how many assembled the segments
 // crossing the padding (an input too large to copy padded).
 std::size_t implicit_convs = 0, implicit_assembled = 0;
@@ -88,6 +90,9 @@ void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test
   CHECK(bad == 0);
 #if HWY_TARGET == HWY_AVX2
   const bool first_layer = d.groups == 1 && d.in_c <= 4 && d.k_h * d.k_w * d.in_c <= conv_detail::kFirstLayerMaxK;
+  if (first_layer && d.out_c >= 16 && conv_detail::FirstLayerQuadFit<0, 0, 0>(d) &&
+      conv_detail::FirstLayerQuadWeights(gemm_packed_view{packed.data()}, 0, 16))
+    ++quad_first_layers;
   if (!first_layer && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed.data()})) {
     ++implicit_convs;  // the pooled run below takes it too
     if (!conv_detail::ImplicitConvCopiesInput(d)) ++implicit_assembled;
@@ -201,6 +206,43 @@ void TestConv2d() {
                                 gemm_route::automatic, 2, -24.5, -1.0);
   }
   if (HWY_TARGET != HWY_SCALAR) CHECK(value_padded_first_layers > 0);
+  // The AVX2 tap-quad first layer (7-bit weights): the Fashion-MNIST layer (the padded input held whole) and its
+  // extremes (weights +-64, activations at the type's bounds), u8 and s8; RGB 3x3 stride 2 with remainder
+  // channels on the row-pair kernel; 5x5 over 2 channels (3 quads per kernel row, the last one part zero); rows
+  // wider than the whole-input buffer (built per chunk); a vertical dilation; a horizontal one (row pairs);
+  // scales outside the short requantization form.
+  for (auto xf : {test::fill::random, test::fill::low, test::fill::high})
+    for (auto wf : {test::fill::random, test::fill::low, test::fill::high}) {
+      CheckConvQOnce<std::uint8_t>(MakeDims(28, 28, 1, 16, 3, 3, 1, 1, 1, 1), rng, xf, wf, 64, gemm_route::automatic,
+                                   1);
+      CheckConvQOnce<std::int8_t>(MakeDims(28, 28, 1, 32, 3, 3, 1, 1, 1, 1), rng, xf, wf, 64, gemm_route::automatic,
+                                  2);
+    }
+  CheckConvQOnce<std::uint8_t>(MakeDims(17, 19, 3, 40, 3, 3, 2, 1, 1, 1), rng, test::fill::random, test::fill::random,
+                               64, gemm_route::automatic, 3);
+  CheckConvQOnce<std::int8_t>(MakeDims(13, 12, 2, 16, 5, 5, 1, 1, 2, 1), rng, test::fill::random, test::fill::high, 64,
+                              gemm_route::automatic, 4);
+  CheckConvQOnce<std::uint8_t>(MakeDims(5, 3000, 1, 16, 3, 3, 1, 1, 1, 1), rng, test::fill::random,
+                               test::fill::random, 64, gemm_route::automatic, 5);
+  CheckConvQOnce<std::int8_t>(MakeDims(6, 900, 3, 16, 3, 3, 2, 1, 1, 1), rng, test::fill::high, test::fill::low, 64,
+                              gemm_route::automatic, 6);
+  {
+    conv2d_dims dh = MakeDims(15, 14, 1, 16, 3, 3, 1, 1, 2, 1);
+    dh.dil_h = 2;
+    dh.out_h = OutSize(dh.in_h, dh.pad_top, dh.pad_bottom, dh.k_h, dh.stride_h, dh.dil_h);
+    CheckConvQOnce<std::uint8_t>(dh, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, 7);
+    conv2d_dims dw = MakeDims(15, 14, 1, 16, 3, 3, 1, 1, 2, 1);
+    dw.dil_w = 2;
+    dw.out_w = OutSize(dw.in_w, dw.pad_left, dw.pad_right, dw.k_w, dw.stride_w, dw.dil_w);
+    CheckConvQOnce<std::int8_t>(dw, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, 0);
+  }
+  for (auto xf : {test::fill::random, test::fill::low, test::fill::high}) {
+    CheckConvQOnce<std::uint8_t>(MakeDims(12, 10, 1, 16, 3, 3, 1, 1, 1, 1), rng, xf, test::fill::high, 64,
+                                 gemm_route::automatic, 1, -24.5, -1.0);
+    CheckConvQOnce<std::int8_t>(MakeDims(9, 12, 3, 32, 3, 3, 1, 1, 1, 1), rng, xf, test::fill::low, 64,
+                                gemm_route::automatic, 2, -24.5, -1.0);
+  }
+  if (HWY_TARGET == HWY_AVX2) CHECK(quad_first_layers > 0);
   // Pooled shapes: the row-pair first layer with its remainder channels, the GEMM route, odd sizes (the last
   // row and column dropped), wide rows in several chunks, groups.
   for (int cout : {1, 3, 8, 16, 17, 20, 35})

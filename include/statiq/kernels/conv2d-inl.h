@@ -16,6 +16,7 @@
 #include <hwy/highway.h>
 
 #include "statiq/kernels/conv2d_pack.hpp"
+#include "statiq/kernels/detail/avx2_int8-inl.h"
 #include "statiq/kernels/detail/channel_blocks-inl.h"
 #include "statiq/kernels/detail/requant_lanes-inl.h"
 #include "statiq/kernels/detail/unroll.hpp"
@@ -117,12 +118,15 @@ namespace conv_detail {
 // 2 vectors of channels; patch values are u8 (s8 inputs flipped by ^0x80, as the packer assumes).
 inline constexpr int kFirstLayerMaxK = 64;
 
-// Bias' (zero point folded), multipliers and rounding terms of channels [first, first + lanes) from the blob.
-HWY_INLINE void FirstLayerRequantParams(const gemm_packed_view& pk, std::size_t first, std::size_t lanes,
-                                        detail::RequantLaneParams& rq) {
+// Bias' (zero point folded), multipliers and rounding terms from the blob: lane l takes channel
+// first + chan(lane0 + l), for l in [0, lanes).
+template <class Chan>
+HWY_INLINE void FirstLayerRequantParams(const gemm_packed_view& pk, std::size_t first, std::size_t lane0,
+                                        std::size_t lanes, const Chan& chan, detail::RequantLaneParams& rq) {
   for (std::size_t l = 0; l < lanes; ++l) {
-    const ref::requant_multiplier m = pk.multiplier_at(first + l);
-    rq.bias[l] = pk.bias_at(first + l);
+    const std::size_t j = first + chan(lane0 + l);
+    const ref::requant_multiplier m = pk.multiplier_at(j);
+    rq.bias[l] = pk.bias_at(j);
     rq.mult[l] = m.multiplier;
     rq.shr[l] = m.shift - 32;
     const std::int64_t r = std::int64_t{1} << (m.shift - 1);
@@ -152,7 +156,7 @@ HWY_NOINLINE void FirstLayerBlock(D32 d32, const conv2d_dims& d, const gemm_pack
           const std::size_t j = static_cast<std::size_t>(oc0) + v * N + l;
           w2[(v * pairs + p) * 2 * N + 2 * l + h] = i < k ? pk.weight(j, static_cast<std::size_t>(i)) : 0;
         }
-    FirstLayerRequantParams(pk, static_cast<std::size_t>(oc0) + v * N, N, rq[v]);
+    FirstLayerRequantParams(pk, static_cast<std::size_t>(oc0), v * N, N, [](std::size_t l) { return l; }, rq[v]);
   }
   const auto vzp = hn::Set(d32, y_zp), vlo = hn::Set(d32, lo), vhi = hn::Set(d32, hi);
   // Pair words are built in registers: storing u16 values and reloading them as u32 defeats store
@@ -233,10 +237,46 @@ inline constexpr int kValuePadTaps = 25;
 // computed); the s32 sums of a window are pooled before one requantization. kPoolCols pooled columns per chunk.
 inline constexpr int kPoolCols = 32;
 
-template <int KH, int KW, int CIN, int kVec, bool kValuePad = false, bool kPool = false, class D32, class TIn, class TOut>
-HWY_NOINLINE void FirstLayerRowsBlock(D32 d32, const conv2d_dims& d, const gemm_packed_view& pk,
+// kQuad (AVX2, dil_w == 1, every weight of the block within [-64, 64]: what the quantizer's saturation fix gives on
+// this target): the patch values are taken four at a time with vpmaddubsw instead of two with vpmaddwd. A kernel
+// row's k_w * in_c values lie contiguous in the row buffer (one byte per value, padding holding the zero point), so
+// a pixel broadcasts 4 bytes of each row (vpbroadcastd from memory) and meets each lane's 4 weights of that row
+// (QuadStep; the values past the row's end, up to the next multiple of 4, meet weight 0). 3x3 single-channel,
+// 16 channels: 3 broadcasts and 6 vpmaddubsw + 6 vpmaddwd + 6 vpaddd, against 6 broadcasts and 12 vpmaddwd + 12
+// vpaddd. The two vectors hold channels {0-3, 8-11} and {4-7, 12-15} of the block, so one vpackssdw and one byte
+// pack store the 16 outputs in order, clamped once on the bytes (PackBytes16); the requantization takes its short
+// form where every channel of the block allows it (decided once per call).
+// Of the columns [iw_first, iw_first + ncols) of a chunk, those inside the input are [InsideFrom, InsideTo)
+// (relative to iw_first; an empty range where none is).
+HWY_INLINE int InsideFrom(int iw_first, int ncols) { return iw_first < 0 ? (-iw_first < ncols ? -iw_first : ncols) : 0; }
+HWY_INLINE int InsideTo(int iw_first, int ncols, int in_w, int from) {
+  return in_w - iw_first < ncols ? (in_w - iw_first > from ? in_w - iw_first : from) : ncols;
+}
+
+template <int KH, int KW, int CIN>
+HWY_INLINE bool FirstLayerQuadFit(const conv2d_dims& d) {
+  const int kh = KH > 0 ? KH : d.k_h, kw = KW > 0 ? KW : d.k_w, cin = CIN > 0 ? CIN : d.in_c;
+  return d.dil_w == 1 && kh * (kw * cin + 4) <= 4 * kRowWords;
+}
+
+// True if every weight of channels [oc0, oc0 + lanes) lies within [-64, 64] (the tap-quad kernel's range).
+HWY_INLINE bool FirstLayerQuadWeights(const gemm_packed_view& pk, int oc0, int lanes) {
+  const gemm_packed_view::weight_reader wt = pk.weights_reader();
+  for (int l = 0; l < lanes; ++l)
+    for (std::size_t i = 0; i < pk.k(); ++i) {
+      const int w = wt(static_cast<std::size_t>(oc0 + l), i);
+      if (w < -64 || w > 64) return false;
+    }
+  return true;
+}
+
+template <int KH, int KW, int CIN, int kVec, bool kValuePad = false, bool kPool = false, bool kQuad = false, class D32,
+          class TIn, class TOut>
+HWY_NOINLINE void FirstLayerRowsBlock(D32 d32, const conv2d_dims& dims, const gemm_packed_view& pk,
                                       const TIn* HWY_RESTRICT x, std::int32_t y_zp, std::int32_t lo, std::int32_t hi,
                                       TOut* HWY_RESTRICT y, int oc0, const std::int32_t* pad_q16 = nullptr) {
+  const conv2d_dims d = dims;  // a local copy: stores to y cannot alias it
+  static_assert(!kQuad || (HWY_TARGET == HWY_AVX2 && kVec == 2), "the tap-quad first layer is AVX2, 16 channels");
   constexpr int nvec = kVec;
   const hn::Repartition<std::int16_t, D32> d16;
   const hn::Rebind<TOut, D32> dy;
@@ -244,35 +284,64 @@ HWY_NOINLINE void FirstLayerRowsBlock(D32 d32, const conv2d_dims& d, const gemm_
   const int kh_n = KH > 0 ? KH : d.k_h, kw_n = KW > 0 ? KW : d.k_w, cin = CIN > 0 ? CIN : d.in_c;
   const int rpairs = (kh_n + 1) / 2;
   const int pairs = KH > 0 ? ((KH + 1) / 2) * KW * CIN : rpairs * kw_n * cin;
+  // kQuad: quads of one kernel row, and of the patch
+  const int row_quads = KW > 0 ? (KW * CIN + 3) / 4 : (kw_n * cin + 3) / 4;
+  const int quads = kh_n * row_quads;
+  const gemm_packed_view::weight_reader wt = pk.weights_reader();
   constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
   const std::uint32_t pad = static_cast<std::uint8_t>(static_cast<TIn>(pk.x_zp())) ^ (kFlip ? 0x80u : 0u);
+  // The block's channel held by lane l of the nvec * N lanes (kQuad: PackBytes16's order).
+  const auto chan = [&](std::size_t l) -> std::size_t {
+    if constexpr (kQuad) return l % 4 + 8 * ((l % N) / 4) + 4 * (l / N);
+    return l;
+  };
   // w2[(v * pairs + p) * 2N + 2 * lane + {0,1}]: pair p = (r, kw, c) of channel oc0 + v * N + lane.
-  HWY_ALIGN std::int16_t w2[2 * (kFirstLayerMaxK / 2 + kFirstLayerMaxK / 2) * 2 * HWY_LANES(std::int32_t)];
+  // kQuad: w4[((v * quads + q) * N + lane) * 4 + j]: value 4q' + j of kernel row r (q = r * row_quads + q').
+  constexpr std::size_t kW2 = kQuad ? 1 : 2 * (kFirstLayerMaxK / 2 + kFirstLayerMaxK / 2) * 2 * HWY_LANES(std::int32_t);
+  constexpr std::size_t kW4 = kQuad ? 2 * kFirstLayerMaxK * 4 * HWY_LANES(std::int32_t) : 1;
+  HWY_ALIGN std::int16_t w2[kW2];
+  HWY_ALIGN std::int8_t w4[kW4];
   int off[kFirstLayerMaxK];  // pair p's word offset in the row buffer, for output column 0 of the chunk
-  // Columns of one chunk: the buffer holds rpairs rows of `span` columns x cin words.
-  const int span_max = kRowWords / (rpairs * cin);
+  // Columns of one chunk: the buffer holds rpairs rows of `span` columns x cin words (kQuad: kh_n rows of
+  // span * cin + 4 bytes).
+  const int span_max = kQuad ? (4 * kRowWords / kh_n - 4) / cin : kRowWords / (rpairs * cin);
   const int reach = (kw_n - 1) * d.dil_w + 1;  // columns one pixel spans
   int chunk = (span_max - reach) / d.stride_w + 1;  // output columns per chunk (>= 1: FirstLayerRowsFit)
   if constexpr (kPool) {  // whole windows (2 columns) per chunk, at most kPoolCols of them
     chunk = chunk / 2 < kPoolCols ? chunk / 2 * 2 : 2 * kPoolCols;
   }
   const int span = (chunk - 1) * d.stride_w + reach;
-  for (int r = 0, p = 0; r < rpairs; ++r)
-    for (int kw = 0; kw < kw_n; ++kw)
-      for (int c = 0; c < cin; ++c, ++p) off[p] = (r * span + kw * d.dil_w) * cin + c;
+  const int row_bytes = span * cin + 4;  // kQuad: a row of the buffer, with the last quad's overhang
   detail::RequantLaneParams rq[2];
   for (int v = 0; v < nvec; ++v) {
+    if constexpr (kQuad) {
+      const int row_len = kw_n * cin;
+      for (std::size_t l = 0; l < N; ++l) {
+        const std::size_t j = static_cast<std::size_t>(oc0) + chan(v * N + l);
+        for (int r = 0; r < kh_n; ++r)
+          for (int i = 0; i < 4 * row_quads; ++i)
+            w4[((v * quads + r * row_quads + i / 4) * N + l) * 4 + i % 4] =
+                i < row_len ? wt(j, static_cast<std::size_t>(r * row_len + i)) : std::int8_t{0};
+      }
+    } else {
+      for (int r = 0, p = 0; r < rpairs; ++r)
+        for (int kw = 0; kw < kw_n; ++kw)
+          for (int c = 0; c < cin; ++c, ++p)
+            for (std::size_t l = 0; l < N; ++l) {
+              const std::size_t j = static_cast<std::size_t>(oc0) + v * N + l;
+              const int k0 = ((2 * r) * kw_n + kw) * cin + c, k1 = ((2 * r + 1) * kw_n + kw) * cin + c;
+              w2[(v * pairs + p) * 2 * N + 2 * l] = wt(j, static_cast<std::size_t>(k0));
+              w2[(v * pairs + p) * 2 * N + 2 * l + 1] =
+                  2 * r + 1 < kh_n ? wt(j, static_cast<std::size_t>(k1)) : std::int16_t{0};
+            }
+    }
+    FirstLayerRequantParams(pk, static_cast<std::size_t>(oc0), v * N, N, chan, rq[v]);
+    detail::DeriveRequantLanes(rq[v], N, y_zp);
+  }
+  if constexpr (!kQuad) {
     for (int r = 0, p = 0; r < rpairs; ++r)
       for (int kw = 0; kw < kw_n; ++kw)
-        for (int c = 0; c < cin; ++c, ++p)
-          for (std::size_t l = 0; l < N; ++l) {
-            const std::size_t j = static_cast<std::size_t>(oc0) + v * N + l;
-            const int k0 = ((2 * r) * kw_n + kw) * cin + c, k1 = ((2 * r + 1) * kw_n + kw) * cin + c;
-            w2[(v * pairs + p) * 2 * N + 2 * l] = pk.weight(j, static_cast<std::size_t>(k0));
-            w2[(v * pairs + p) * 2 * N + 2 * l + 1] =
-                2 * r + 1 < kh_n ? pk.weight(j, static_cast<std::size_t>(k1)) : std::int16_t{0};
-          }
-    FirstLayerRequantParams(pk, static_cast<std::size_t>(oc0) + v * N, N, rq[v]);
+        for (int c = 0; c < cin; ++c, ++p) off[p] = (r * span + kw * d.dil_w) * cin + c;
   }
   // tap_pad[t * nvec * N + lane] = sum over c of pad_q16[c] * w[channel of lane][t][c]
   constexpr int kPadTable = kValuePad ? kValuePadTaps * 2 * HWY_LANES(std::int32_t) : 1;
@@ -284,120 +353,203 @@ HWY_NOINLINE void FirstLayerRowsBlock(D32 d32, const conv2d_dims& d, const gemm_
       for (std::size_t l = 0; l < lanes; ++l) {
         std::int64_t sum = 0;
         for (int c = 0; c < cin; ++c)
-          sum += std::int64_t{pad_q16[c]} * pk.weight(static_cast<std::size_t>(oc0) + l, static_cast<std::size_t>(t * cin + c));
+          sum += std::int64_t{pad_q16[c]} * wt(static_cast<std::size_t>(oc0) + chan(l), static_cast<std::size_t>(t * cin + c));
         tap_pad[t * lanes + l] = sum;
       }
   }
   const auto vzp = hn::Set(d32, y_zp), vlo = hn::Set(d32, lo), vhi = hn::Set(d32, hi);
-  HWY_ALIGN std::uint32_t words[kRowWords];
+  HWY_ALIGN std::uint32_t words[kRowWords + 8];  // kQuad: 32 spare bytes for the padding's last store
+  std::uint8_t* const bytes = reinterpret_cast<std::uint8_t*>(words);  // kQuad's row buffer
+  std::uint8_t pad32[32];
+  std::memset(pad32, static_cast<int>(pad), sizeof(pad32));
   // kPool: the maxima of the window's first row, per pooled column of the chunk ([column][vector][lane]).
   HWY_ALIGN std::int32_t row_max[kPool ? kPoolCols * 2 * HWY_LANES(std::int32_t) : 1];
   const int rows_out = kPool ? d.out_h / 2 : d.out_h, cols = kPool ? d.out_w / 2 * 2 : d.out_w;
   const int out_w = kPool ? d.out_w / 2 : d.out_w;
-  for (int ro = 0; ro < rows_out; ++ro) {
-    for (int ow0 = 0; ow0 < cols; ow0 += chunk) {
-      const int ow1 = ow0 + chunk < cols ? ow0 + chunk : cols;
-      const int iw_first = ow0 * d.stride_w - d.pad_left;
-      const int ncols = (ow1 - 1 - ow0) * d.stride_w + reach;
-      for (int sub = 0; sub < (kPool ? 2 : 1); ++sub) {
-        const int oh = kPool ? 2 * ro + sub : ro;
-        const int ih0 = oh * d.stride_h - d.pad_top;
-        for (int r = 0; r < rpairs; ++r) {
-          const int ia = ih0 + 2 * r * d.dil_h, ib = ia + d.dil_h;
-          const bool a_in = ia >= 0 && ia < d.in_h, has_b = 2 * r + 1 < kh_n, b_in = has_b && ib >= 0 && ib < d.in_h;
-          const TIn* xa = x + static_cast<std::ptrdiff_t>(ia) * d.in_w * cin;
-          const TIn* xb = x + static_cast<std::ptrdiff_t>(ib) * d.in_w * cin;
-          std::uint32_t* wr = words + r * span * cin;
-          const std::uint32_t hi_pad = has_b ? pad << 16 : 0u;
-          // Columns [j_lo, j_hi) lie inside the input: their bytes are contiguous in both rows.
-          const int j_lo = iw_first < 0 ? (-iw_first < ncols ? -iw_first : ncols) : 0;
-          const int j_hi =
-              d.in_w - iw_first < ncols ? (d.in_w - iw_first > j_lo ? d.in_w - iw_first : j_lo) : ncols;
-          for (int i = 0; i < j_lo * cin; ++i) wr[i] = pad | hi_pad;
-          for (int i = j_hi * cin; i < ncols * cin; ++i) wr[i] = pad | hi_pad;
-          const int n = (j_hi - j_lo) * cin;
-          const std::uint8_t* ba = reinterpret_cast<const std::uint8_t*>(xa + (iw_first + j_lo) * cin);
-          const std::uint8_t* bb = reinterpret_cast<const std::uint8_t*>(xb + (iw_first + j_lo) * cin);
-          std::uint32_t* wi = wr + j_lo * cin;
-          int i = 0;
-          if (a_in) {  // 8 words at a time: u16 of row a zipped with u16 of row b (or the constant high half)
-            const hn::CappedTag<std::uint8_t, 8> d8;
-            const hn::Rebind<std::uint16_t, decltype(d8)> d16x8;
-            const hn::Repartition<std::uint32_t, decltype(d16x8)> d32x4;
-            const auto flip = hn::Set(d8, static_cast<std::uint8_t>(kFlip ? 0x80 : 0));
-            const auto hi_const = hn::Set(d16x8, static_cast<std::uint16_t>(hi_pad >> 16));
-            if (hn::Lanes(d8) == 8)
-              for (; i + 8 <= n; i += 8) {
-                const auto a = hn::PromoteTo(d16x8, hn::Xor(hn::LoadU(d8, ba + i), flip));
-                const auto b = b_in ? hn::PromoteTo(d16x8, hn::Xor(hn::LoadU(d8, bb + i), flip)) : hi_const;
-                hn::StoreU(hn::ZipLower(d32x4, a, b), d32x4, wi + i);
-                hn::StoreU(hn::ZipUpper(d32x4, a, b), d32x4, wi + i + 4);
+  bool short_form = kQuad;
+  for (int v = 0; v < nvec; ++v) short_form = short_form && rq[v].fast;
+  // kQuad: row ih's columns [iw_first, iw_first + ncols) as ncols * cin bytes at br (the padding holds the zero
+  // point), then 4 bytes of overhang for the last quad.
+  const auto build_row = [&](std::uint8_t* br, int ih, int iw_first, int ncols) {
+    const bool in = ih >= 0 && ih < d.in_h;
+    const int j_lo = InsideFrom(iw_first, ncols), j_hi = InsideTo(iw_first, ncols, d.in_w, j_lo);
+    const int a = in ? j_lo * cin : ncols * cin, b = in ? j_hi * cin : ncols * cin;
+    // The whole row takes the padding first, in 32-byte stores that may write up to 31 bytes past its end (into
+    // the next row, written after it, or the buffer's spare bytes); the copy then overwrites [a, b).
+    for (int i = 0; i < ncols * cin + 4; i += 32) std::memcpy(br + i, pad32, 32);
+    const std::uint8_t* src =
+        reinterpret_cast<const std::uint8_t*>(x + (static_cast<std::ptrdiff_t>(ih) * d.in_w + iw_first) * cin);
+    if (kFlip) {
+      for (int i = a; i < b; ++i) br[i] = static_cast<std::uint8_t>(src[i] ^ 0x80u);
+    } else if (b > a) {
+      CopySmall(br + a, src + a, static_cast<std::size_t>(b - a));
+    }
+  };
+  // kQuad, whole: the buffer holds every input row a pixel reads, padded (img_rows x img_row_bytes), built once;
+  // one chunk then covers every column. The first layers of small images (28x28x1: 30 x 34 bytes) take it: per
+  // output row the kernel rows are only addressed, not copied again (3 copies of each input row otherwise).
+  const int img_rows = (d.out_h - 1) * d.stride_h + (kh_n - 1) * d.dil_h + 1;
+  const int img_cols = (d.out_w - 1) * d.stride_w + reach;
+  const int img_row_bytes = img_cols * cin + 4;
+  const bool whole = kQuad && img_rows * img_row_bytes <= 4 * kRowWords && (!kPool || cols <= 2 * kPoolCols);
+  if (whole) {
+    chunk = cols;
+    for (int i = 0; i < img_rows; ++i) build_row(bytes + i * img_row_bytes, i - d.pad_top, -d.pad_left, img_cols);
+  }
+  // kQuad: kernel row r of the chunk's first column starts at quad_rows + r * quad_row_step.
+  const int quad_row_step = whole ? d.dil_h * img_row_bytes : row_bytes;
+  const std::uint8_t* quad_rows = bytes;
+  const auto run = [&]([[maybe_unused]] auto k_short) HWY_ATTR {
+    for (int ro = 0; ro < rows_out; ++ro) {
+      for (int ow0 = 0; ow0 < cols; ow0 += chunk) {
+        const int ow1 = ow0 + chunk < cols ? ow0 + chunk : cols;
+        const int iw_first = ow0 * d.stride_w - d.pad_left;
+        const int ncols = (ow1 - 1 - ow0) * d.stride_w + reach;
+        // Columns [j_lo, j_hi) of the chunk lie inside the input: their bytes are contiguous in each row.
+        const int j_lo = InsideFrom(iw_first, ncols), j_hi = InsideTo(iw_first, ncols, d.in_w, j_lo);
+        for (int sub = 0; sub < (kPool ? 2 : 1); ++sub) {
+          const int oh = kPool ? 2 * ro + sub : ro;
+          const int ih0 = oh * d.stride_h - d.pad_top;
+          if constexpr (kQuad) {
+            if (whole) {
+              quad_rows = bytes + (ih0 + d.pad_top) * img_row_bytes;
+            } else {
+              for (int r = 0; r < kh_n; ++r) build_row(bytes + r * row_bytes, ih0 + r * d.dil_h, iw_first, ncols);
+              quad_rows = bytes;
+            }
+          } else {
+            for (int r = 0; r < rpairs; ++r) {
+              const int ia = ih0 + 2 * r * d.dil_h, ib = ia + d.dil_h;
+              const bool a_in = ia >= 0 && ia < d.in_h, has_b = 2 * r + 1 < kh_n, b_in = has_b && ib >= 0 && ib < d.in_h;
+              const TIn* xa = x + static_cast<std::ptrdiff_t>(ia) * d.in_w * cin;
+              const TIn* xb = x + static_cast<std::ptrdiff_t>(ib) * d.in_w * cin;
+              std::uint32_t* wr = words + r * span * cin;
+              const std::uint32_t hi_pad = has_b ? pad << 16 : 0u;
+              for (int i = 0; i < j_lo * cin; ++i) wr[i] = pad | hi_pad;
+              for (int i = j_hi * cin; i < ncols * cin; ++i) wr[i] = pad | hi_pad;
+              const int n = (j_hi - j_lo) * cin;
+              const std::uint8_t* ba = reinterpret_cast<const std::uint8_t*>(xa + (iw_first + j_lo) * cin);
+              const std::uint8_t* bb = reinterpret_cast<const std::uint8_t*>(xb + (iw_first + j_lo) * cin);
+              std::uint32_t* wi = wr + j_lo * cin;
+              int i = 0;
+              if (a_in) {  // 8 words at a time: u16 of row a zipped with u16 of row b (or the constant high half)
+                const hn::CappedTag<std::uint8_t, 8> d8;
+                const hn::Rebind<std::uint16_t, decltype(d8)> d16x8;
+                const hn::Repartition<std::uint32_t, decltype(d16x8)> d32x4;
+                const auto flip = hn::Set(d8, static_cast<std::uint8_t>(kFlip ? 0x80 : 0));
+                const auto hi_const = hn::Set(d16x8, static_cast<std::uint16_t>(hi_pad >> 16));
+                if (hn::Lanes(d8) == 8)
+                  for (; i + 8 <= n; i += 8) {
+                    const auto a = hn::PromoteTo(d16x8, hn::Xor(hn::LoadU(d8, ba + i), flip));
+                    const auto b = b_in ? hn::PromoteTo(d16x8, hn::Xor(hn::LoadU(d8, bb + i), flip)) : hi_const;
+                    hn::StoreU(hn::ZipLower(d32x4, a, b), d32x4, wi + i);
+                    hn::StoreU(hn::ZipUpper(d32x4, a, b), d32x4, wi + i + 4);
+                  }
               }
+              for (; i < n; ++i) {
+                const std::uint32_t va = a_in ? static_cast<std::uint32_t>(ba[i] ^ (kFlip ? 0x80u : 0u)) : pad;
+                const std::uint32_t vb = b_in ? static_cast<std::uint32_t>(bb[i] ^ (kFlip ? 0x80u : 0u)) << 16 : hi_pad;
+                wi[i] = va | vb;
+              }
+            }
           }
-          for (; i < n; ++i) {
-            const std::uint32_t va = a_in ? static_cast<std::uint32_t>(ba[i] ^ (kFlip ? 0x80u : 0u)) : pad;
-            const std::uint32_t vb = b_in ? static_cast<std::uint32_t>(bb[i] ^ (kFlip ? 0x80u : 0u)) << 16 : hi_pad;
-            wi[i] = va | vb;
-          }
-        }
-        // The sums (bias' and any border correction added) of output pixel (oh, ow): channel vectors sa, sb.
-        const auto pixel = [&](int ow, hn::Vec<D32>& sa, hn::Vec<D32>& sb) HWY_ATTR {
-          const std::uint32_t* wp = words + (ow - ow0) * d.stride_w * cin;
-          auto a0 = hn::Zero(d32), a1 = hn::Zero(d32), b0 = hn::Zero(d32), b1 = hn::Zero(d32);
-          STATIQ_UNROLL(32)
-          for (int p = 0; p < pairs; ++p) {
-            const auto xv = hn::BitCast(d16, hn::Set(d32, static_cast<std::int32_t>(wp[off[p]])));
-            a0 = hn::ReorderWidenMulAccumulate(d32, xv, hn::Load(d16, w2 + p * 2 * N), a0, a1);
-            if (nvec > 1) b0 = hn::ReorderWidenMulAccumulate(d32, xv, hn::Load(d16, w2 + (pairs + p) * 2 * N), b0, b1);
-          }
-          sa = hn::Add(hn::RearrangeToOddPlusEven(a0, a1), hn::Load(d32, rq[0].bias));
-          sb = nvec > 1 ? hn::Add(hn::RearrangeToOddPlusEven(b0, b1), hn::Load(d32, rq[1].bias)) : sa;
-          if constexpr (kValuePad) {
-            const int iw0 = ow * d.stride_w - d.pad_left;
-            if (ih0 < 0 || ih0 + (kh_n - 1) * d.dil_h >= d.in_h || iw0 < 0 || iw0 + (kw_n - 1) * d.dil_w >= d.in_w) {
-              std::int64_t acc64[2 * HWY_LANES(std::int32_t)] = {};
-              for (int kh = 0; kh < kh_n; ++kh) {
-                const int ih = ih0 + kh * d.dil_h;
-                const bool h_out = ih < 0 || ih >= d.in_h;
-                for (int kw = 0; kw < kw_n; ++kw) {
-                  const int iw = iw0 + kw * d.dil_w;
-                  if (!h_out && iw >= 0 && iw < d.in_w) continue;
-                  const std::int64_t* tp = tap_pad + (kh * kw_n + kw) * lanes;
-                  for (std::size_t l = 0; l < lanes; ++l) acc64[l] += tp[l];
+          // The sums (bias' and any border correction added) of output pixel (oh, ow): channel vectors sa, sb.
+          const auto pixel = [&](int ow, hn::Vec<D32>& sa, hn::Vec<D32>& sb) HWY_ATTR {
+#if HWY_TARGET == HWY_AVX2
+            if constexpr (kQuad) {
+              const std::uint8_t* bp = quad_rows + (ow - ow0) * d.stride_w * cin;
+              const __m256i ones = _mm256_set1_epi16(1);
+              const auto* wv = reinterpret_cast<const __m256i*>(w4);
+              __m256i a = hn::Load(d32, rq[0].bias).raw, b = hn::Load(d32, rq[1].bias).raw;
+              STATIQ_UNROLL(16)
+              for (int r = 0; r < kh_n; ++r) {
+                STATIQ_UNROLL(16)
+                for (int q = 0; q < row_quads; ++q) {
+                  std::int32_t word;
+                  std::memcpy(&word, bp + r * quad_row_step + 4 * q, 4);
+                  const __m256i xv = _mm256_set1_epi32(word);
+                  a = detail::QuadStep(a, xv, _mm256_load_si256(wv + r * row_quads + q), ones);
+                  b = detail::QuadStep(b, xv, _mm256_load_si256(wv + quads + r * row_quads + q), ones);
                 }
               }
-              for (std::size_t l = 0; l < lanes; ++l) corr[l] = ref::round_q16(acc64[l]);
-              sa = hn::Add(sa, hn::Load(d32, corr));
-              if (nvec > 1) sb = hn::Add(sb, hn::Load(d32, corr + N));
+              sa = hn::Vec<D32>{a};
+              sb = hn::Vec<D32>{b};
+            }
+#endif
+            if constexpr (!kQuad) {
+              const std::uint32_t* wp = words + (ow - ow0) * d.stride_w * cin;
+              auto a0 = hn::Zero(d32), a1 = hn::Zero(d32), b0 = hn::Zero(d32), b1 = hn::Zero(d32);
+              STATIQ_UNROLL(32)
+              for (int p = 0; p < pairs; ++p) {
+                const auto xv = hn::BitCast(d16, hn::Set(d32, static_cast<std::int32_t>(wp[off[p]])));
+                a0 = hn::ReorderWidenMulAccumulate(d32, xv, hn::Load(d16, w2 + p * 2 * N), a0, a1);
+                if (nvec > 1) b0 = hn::ReorderWidenMulAccumulate(d32, xv, hn::Load(d16, w2 + (pairs + p) * 2 * N), b0, b1);
+              }
+              sa = hn::Add(hn::RearrangeToOddPlusEven(a0, a1), hn::Load(d32, rq[0].bias));
+              sb = nvec > 1 ? hn::Add(hn::RearrangeToOddPlusEven(b0, b1), hn::Load(d32, rq[1].bias)) : sa;
+            }
+            if constexpr (kValuePad) {
+              const int iw0 = ow * d.stride_w - d.pad_left;
+              if (ih0 < 0 || ih0 + (kh_n - 1) * d.dil_h >= d.in_h || iw0 < 0 || iw0 + (kw_n - 1) * d.dil_w >= d.in_w) {
+                std::int64_t acc64[2 * HWY_LANES(std::int32_t)] = {};
+                for (int kh = 0; kh < kh_n; ++kh) {
+                  const int ih = ih0 + kh * d.dil_h;
+                  const bool h_out = ih < 0 || ih >= d.in_h;
+                  for (int kw = 0; kw < kw_n; ++kw) {
+                    const int iw = iw0 + kw * d.dil_w;
+                    if (!h_out && iw >= 0 && iw < d.in_w) continue;
+                    const std::int64_t* tp = tap_pad + (kh * kw_n + kw) * lanes;
+                    for (std::size_t l = 0; l < lanes; ++l) acc64[l] += tp[l];
+                  }
+                }
+                for (std::size_t l = 0; l < lanes; ++l) corr[l] = ref::round_q16(acc64[l]);
+                sa = hn::Add(sa, hn::Load(d32, corr));
+                if (nvec > 1) sb = hn::Add(sb, hn::Load(d32, corr + N));
+              }
+            }
+          };
+          for (int ow = ow0; ow < ow1; ow += kPool ? 2 : 1) {
+            auto sa = hn::Zero(d32), sb = hn::Zero(d32);
+            pixel(ow, sa, sb);
+            int oc_col = ow;
+            if constexpr (kPool) {  // requantization is monotonic: pool the sums, requantize the maximum
+              auto ta = hn::Zero(d32), tb = hn::Zero(d32);
+              pixel(ow + 1, ta, tb);
+              sa = hn::Max(sa, ta);
+              sb = hn::Max(sb, tb);
+              std::int32_t* rm = row_max + ((ow - ow0) / 2) * 2 * N;
+              if (sub == 0) {
+                hn::Store(sa, d32, rm);
+                if (nvec > 1) hn::Store(sb, d32, rm + N);
+                continue;
+              }
+              sa = hn::Max(sa, hn::Load(d32, rm));
+              if (nvec > 1) sb = hn::Max(sb, hn::Load(d32, rm + N));
+              oc_col = ow / 2;
+            }
+            TOut* yp = y + (static_cast<std::ptrdiff_t>(ro) * out_w + oc_col) * d.out_c + oc0;
+#if HWY_TARGET == HWY_AVX2
+            if constexpr (kQuad) {
+              constexpr bool kShort = decltype(k_short)::value;
+              const auto ra = detail::RequantizeLanes<kShort, false>(d32, sa, rq[0], 0, vzp, vlo, vhi);
+              const auto rb = detail::RequantizeLanes<kShort, false>(d32, sb, rq[1], 0, vzp, vlo, vhi);
+              const __m256i lo8 = _mm256_set1_epi8(static_cast<char>(lo)), hi8 = _mm256_set1_epi8(static_cast<char>(hi));
+              _mm_storeu_si128(reinterpret_cast<__m128i*>(yp), detail::PackBytes16<TOut>(ra.raw, rb.raw, lo8, hi8));
+            }
+#endif
+            if constexpr (!kQuad) {
+              hn::StoreU(hn::DemoteTo(dy, detail::RequantizeLanes(d32, sa, rq[0], 0, vzp, vlo, vhi)), dy, yp);
+              if (nvec > 1) hn::StoreU(hn::DemoteTo(dy, detail::RequantizeLanes(d32, sb, rq[1], 0, vzp, vlo, vhi)), dy, yp + N);
             }
           }
-        };
-        for (int ow = ow0; ow < ow1; ow += kPool ? 2 : 1) {
-          auto sa = hn::Zero(d32), sb = hn::Zero(d32);
-          pixel(ow, sa, sb);
-          int oc_col = ow;
-          if constexpr (kPool) {  // requantization is monotonic: pool the sums, requantize the maximum
-            auto ta = hn::Zero(d32), tb = hn::Zero(d32);
-            pixel(ow + 1, ta, tb);
-            sa = hn::Max(sa, ta);
-            sb = hn::Max(sb, tb);
-            std::int32_t* rm = row_max + ((ow - ow0) / 2) * 2 * N;
-            if (sub == 0) {
-              hn::Store(sa, d32, rm);
-              if (nvec > 1) hn::Store(sb, d32, rm + N);
-              continue;
-            }
-            sa = hn::Max(sa, hn::Load(d32, rm));
-            if (nvec > 1) sb = hn::Max(sb, hn::Load(d32, rm + N));
-            oc_col = ow / 2;
-          }
-          TOut* yp = y + (static_cast<std::ptrdiff_t>(ro) * out_w + oc_col) * d.out_c + oc0;
-          hn::StoreU(hn::DemoteTo(dy, detail::RequantizeLanes(d32, sa, rq[0], 0, vzp, vlo, vhi)), dy, yp);
-          if (nvec > 1) hn::StoreU(hn::DemoteTo(dy, detail::RequantizeLanes(d32, sb, rq[1], 0, vzp, vlo, vhi)), dy, yp + N);
         }
       }
     }
+  };
+  if constexpr (kQuad) {
+    if (short_form) return run(std::true_type{});
   }
+  run(std::false_type{});
 }
 
 // Runs block(tag, nvec, first channel) over the output channels in blocks of 2 vectors, 1 vector and (on targets
@@ -423,6 +575,15 @@ HWY_INLINE void FirstLayer(const conv2d_dims& d, const gemm_packed_view& pk, con
   // Compile-time taps for the common first layers (3x3 over 1 or 3 channels).
   const int oc = FirstLayerChannelBlocks(d.out_c, [&](auto dv, auto nvec, int oc0) HWY_ATTR {
     constexpr int kVec = decltype(nvec)::value;
+#if HWY_TARGET == HWY_AVX2
+    if constexpr (kVec == 2) {
+      if (FirstLayerQuadFit<0, 0, 0>(d) && FirstLayerQuadWeights(pk, oc0, 2 * static_cast<int>(hn::Lanes(dv)))) {
+        if (d.k_h == 3 && d.k_w == 3 && d.in_c == 1)
+          return FirstLayerRowsBlock<3, 3, 1, 2, false, false, true>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
+        return FirstLayerRowsBlock<0, 0, 0, 2, false, false, true>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
+      }
+    }
+#endif
     if (d.k_h == 3 && d.k_w == 3 && d.in_c == 1 && FirstLayerRowsFit<3, 3, 1>(d))
       return FirstLayerRowsBlock<3, 3, 1, kVec>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
     if (d.k_h == 3 && d.k_w == 3 && d.in_c == 3 && FirstLayerRowsFit<3, 3, 3>(d))
@@ -455,6 +616,15 @@ HWY_INLINE bool FirstLayerValuePadded(const conv2d_dims& d, const gemm_packed_vi
     return false;
   int oc = 0;
   for (; oc + 2 * N <= d.out_c; oc += 2 * N) {
+#if HWY_TARGET == HWY_AVX2
+    if (FirstLayerQuadFit<0, 0, 0>(d) && FirstLayerQuadWeights(pk, oc, 2 * N)) {
+      if (d.k_h == 3 && d.k_w == 3 && d.in_c == 1)
+        FirstLayerRowsBlock<3, 3, 1, 2, true, false, true>(d32, d, pk, x, y_zp, lo, hi, y, oc, pad_q16);
+      else
+        FirstLayerRowsBlock<0, 0, 0, 2, true, false, true>(d32, d, pk, x, y_zp, lo, hi, y, oc, pad_q16);
+      continue;
+    }
+#endif
     if (d.k_h == 3 && d.k_w == 3 && d.in_c == 1)
       FirstLayerRowsBlock<3, 3, 1, 2, true>(d32, d, pk, x, y_zp, lo, hi, y, oc, pad_q16);
     else
@@ -476,6 +646,17 @@ HWY_INLINE bool FirstLayerPooled(const conv2d_dims& d, const gemm_packed_view& p
     return false;
   const int oc = FirstLayerChannelBlocks(d.out_c, [&](auto dv, auto nvec, int oc0) HWY_ATTR {
     constexpr int kVec = decltype(nvec)::value;
+#if HWY_TARGET == HWY_AVX2
+    // two output columns per chunk of the quad row buffer at least
+    if constexpr (kVec == 2) {
+      if (d.dil_w == 1 && d.k_h * ((d.k_w + d.stride_w) * d.in_c + 4) <= 4 * kRowWords &&
+          FirstLayerQuadWeights(pk, oc0, 2 * static_cast<int>(hn::Lanes(dv)))) {
+        if (d.k_h == 3 && d.k_w == 3 && d.in_c == 1)
+          return FirstLayerRowsBlock<3, 3, 1, 2, false, true, true>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
+        return FirstLayerRowsBlock<0, 0, 0, 2, false, true, true>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
+      }
+    }
+#endif
     if (d.k_h == 3 && d.k_w == 3 && d.in_c == 1)
       return FirstLayerRowsBlock<3, 3, 1, kVec, false, true>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
     if (d.k_h == 3 && d.k_w == 3 && d.in_c == 3)

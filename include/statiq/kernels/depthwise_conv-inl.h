@@ -14,6 +14,7 @@
 
 #include <hwy/highway.h>
 
+#include "statiq/kernels/detail/avx2_int8-inl.h"
 #include "statiq/kernels/detail/requant_lanes-inl.h"
 #include "statiq/kernels/detail/unroll.hpp"
 #include "statiq/kernels/ref/conv2d_q.hpp"
@@ -174,18 +175,6 @@ HWY_INLINE void DepthwiseConvChannels(const conv2d_dims& d, const qconv_params& 
 #if HWY_TARGET == HWY_AVX2
 // Channels per tap-pair block: the i16 lanes of a __m256i.
 inline constexpr int kTapPairLanes = 16;
-
-// acc + the four taps' products of 8 channels: x holds each channel's 4 activations, w its 4 weights (|w| <= 64).
-HWY_INLINE __m256i QuadStep(__m256i acc, __m256i x, __m256i w, __m256i ones) {
-  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), ones));
-}
-
-// Clamps bytes to [lo, hi] (lo8 / hi8: the bounds in every byte), unsigned for u8 output, signed for s8.
-template <class TO>
-HWY_INLINE __m256i ClampBytes(__m256i v, __m256i lo8, __m256i hi8) {
-  if constexpr (std::is_same_v<TO, std::uint8_t>) return _mm256_min_epu8(_mm256_max_epu8(v, lo8), hi8);
-  else return _mm256_min_epi8(_mm256_max_epi8(v, lo8), hi8);
-}
 
 // 16 activations widened to i16 (vpmovzxbw / vpmovsxbw from memory).
 template <class TI>
@@ -351,15 +340,8 @@ HWY_NOINLINE void DepthwiseConvTapPairBlock(const conv2d_dims& dims, const qconv
               RequantizeLanes<decltype(k_short)::value, false>(d32, V32{acc_lo}, rp[v][0], 0, yzp, lo, hi);
           const auto y_hi =
               RequantizeLanes<decltype(k_short)::value, false>(d32, V32{acc_hi}, rp[v][1], 0, yzp, lo, hi);
-          // i16 channels 0-15 in order, saturating to bytes, then clamped to [lo, hi] (within TO's range: the
-          // saturating packs are monotonic and exact there, so this equals clamping first). The byte pack leaves
-          // channels 0-7 in quadword 0 and 8-15 in quadword 2.
-          const __m256i y16 = _mm256_packs_epi32(y_lo.raw, y_hi.raw);
-          const __m256i y8 = ClampBytes<TO>(std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(y16, y16)
-                                                                              : _mm256_packs_epi16(y16, y16),
-                                            lo8, hi8);
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(yp + cv),
-                           _mm256_castsi256_si128(_mm256_permute4x64_epi64(y8, 0x08)));
+          // acc_lo holds channels {0-3, 8-11}, acc_hi {4-7, 12-15}: PackBytes16's order.
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(yp + cv), PackBytes16<TO>(y_lo.raw, y_hi.raw, lo8, hi8));
         }
       }
     }

@@ -129,9 +129,19 @@ struct gemm_packed_view {
   constexpr const std::uint8_t* group(std::size_t p, std::size_t g) const {
     return weights() + (p * (kp() / gemm_kr) + g) * (gemm_nr * gemm_kr);
   }
-  constexpr std::int8_t weight(std::size_t j, std::size_t i) const {
-    return static_cast<std::int8_t>(group(j / gemm_nr, i / gemm_kr)[(j % gemm_nr) * gemm_kr + i % gemm_kr]);
-  }
+  // Reads weight (j, i) from the weights' base and the groups per panel held by value: a kernel gathering many
+  // weights into a byte array keeps them in registers (a byte store may alias the blob's header, which weight()
+  // would read again after each one).
+  struct weight_reader {
+    const std::uint8_t* w;
+    std::size_t groups;  // kp() / gemm_kr
+    constexpr std::int8_t operator()(std::size_t j, std::size_t i) const {
+      return static_cast<std::int8_t>(
+          w[((j / gemm_nr) * groups + i / gemm_kr) * (gemm_nr * gemm_kr) + (j % gemm_nr) * gemm_kr + i % gemm_kr]);
+    }
+  };
+  constexpr weight_reader weights_reader() const { return {weights(), kp() / gemm_kr}; }
+  constexpr std::int8_t weight(std::size_t j, std::size_t i) const { return weights_reader()(j, i); }
   constexpr std::int32_t bias_at(std::size_t j) const { return detail::load_s32(bias() + 4 * j); }
   constexpr ref::requant_multiplier multiplier_at(std::size_t j) const {
     return {detail::load_s32(multiplier() + 4 * j), detail::load_s32(shift() + 4 * j)};

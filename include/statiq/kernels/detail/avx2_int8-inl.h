@@ -1,0 +1,52 @@
+// AVX2 building blocks of the int8 kernels with 7-bit weights (vpmaddubsw), shared by the first-layer
+// convolution and the depthwise tap-quad kernel. Empty on every other target.
+#if defined(STATIQ_KERNELS_DETAIL_AVX2_INT8_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef STATIQ_KERNELS_DETAIL_AVX2_INT8_INL_H_
+#undef STATIQ_KERNELS_DETAIL_AVX2_INT8_INL_H_
+#else
+#define STATIQ_KERNELS_DETAIL_AVX2_INT8_INL_H_
+#endif
+
+#include <cstdint>
+#include <type_traits>
+
+#include <hwy/highway.h>
+
+#if HWY_TARGET == HWY_AVX2
+#include <immintrin.h>
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace statiq::kernels::HWY_NAMESPACE::detail {
+
+#if HWY_TARGET == HWY_AVX2
+// acc + the four taps' products of 8 lanes: x holds each lane's 4 u8 activations, w its 4 s8 weights. Exact for
+// |w| <= 64: vpmaddubsw's pair sums stay within 255 * (64 + 64) = 32640 (no saturation); vpmaddwd by ones
+// adds the two pairs in 32 bits.
+HWY_INLINE __m256i QuadStep(__m256i acc, __m256i x, __m256i w, __m256i ones) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), ones));
+}
+
+// Clamps bytes to [lo, hi] (lo8 / hi8: the bounds in every byte), unsigned for u8 output, signed for s8.
+template <class TO>
+HWY_INLINE __m256i ClampBytes(__m256i v, __m256i lo8, __m256i hi8) {
+  if constexpr (std::is_same_v<TO, std::uint8_t>) return _mm256_min_epu8(_mm256_max_epu8(v, lo8), hi8);
+  else return _mm256_min_epi8(_mm256_max_epi8(v, lo8), hi8);
+}
+
+// 16 requantized (unclamped) i32 lanes as 16 bytes, saturated to TO and clamped to [lo, hi] (within TO's range:
+// the saturating packs are monotonic and exact there, so this equals clamping first). a holds outputs
+// {0-3, 8-11}, b {4-7, 12-15}: vpackssdw then leaves 0-7 and 8-15 in the two 128-bit halves.
+template <class TO>
+HWY_INLINE __m128i PackBytes16(__m256i a, __m256i b, __m256i lo8, __m256i hi8) {
+  const __m256i s16 = _mm256_packs_epi32(a, b);
+  const __m256i b8 = ClampBytes<TO>(
+      std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(s16, s16) : _mm256_packs_epi16(s16, s16), lo8, hi8);
+  return _mm256_castsi256_si128(_mm256_permute4x64_epi64(b8, 0x08));
+}
+#endif  // HWY_TARGET == HWY_AVX2
+
+}  // namespace statiq::kernels::HWY_NAMESPACE::detail
+HWY_AFTER_NAMESPACE();
+
+#endif  // STATIQ_KERNELS_DETAIL_AVX2_INT8_INL_H_
