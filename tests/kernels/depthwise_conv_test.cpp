@@ -25,12 +25,12 @@ namespace statiq::kernels::HWY_NAMESPACE {
 namespace {
 
 #if HWY_TARGET == HWY_AVX2
-// How many shapes the AVX2 tap-pair and tap-quad (7-bit weights) kernels took (each must take some).
-std::size_t tap_pair_shapes = 0, tap_quad_shapes = 0;
+// How many shapes the AVX2 tap-pair and row-quad (7-bit weights) kernels took (each must take some).
+std::size_t tap_pair_shapes = 0, row_quad_shapes = 0;
 #endif
 
 // x_zp: the activation zero point (at a bound: the extremes of |x - x_zp|); random when absent.
-// wmax: weights in [-wmax, wmax] (64: the 7-bit weights of the saturation fix, which the tap-quad kernel takes).
+// wmax: weights in [-wmax, wmax] (64: the 7-bit weights of the saturation fix, which the row-quad kernel takes).
 // Requantization scales are 2^e, e uniform in [e_lo, e_hi) per channel.
 template <class T>
 void CheckDepthwiseOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test::fill wf, std::size_t mis,
@@ -79,8 +79,8 @@ void CheckDepthwiseOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, 
     CHECK(bad == 0);
   }
   std::memset(y.data(), 0x5a, ny);
-  if (detail::DepthwiseConvTapQuads(d, q, x.data(), w.data(), bias.data(), y.data())) {
-    ++tap_quad_shapes;
+  if (detail::DepthwiseConvRowQuads(d, q, x.data(), w.data(), bias.data(), y.data())) {
+    ++row_quad_shapes;
     CHECK(wmax <= 64);  // it must refuse weights outside [-64, 64]
     compare();
     CHECK(bad == 0);
@@ -129,7 +129,7 @@ void TestDepthwiseConv() {
             CheckDepthwiseOnce<std::uint8_t>(d, rng, test::fill::random, test::fill::random, mis % 8);
             CheckDepthwiseOnce<std::int8_t>(d, rng, test::fill::random, test::fill::random, mis % 8);
 #if HWY_TARGET == HWY_AVX2
-            if (c >= 32) {  // 7-bit weights: the tap-quad kernel
+            if (c >= 16) {  // 7-bit weights: the row-quad kernel
               CheckDepthwiseOnce<std::uint8_t>(d, rng, test::fill::random, test::fill::random, mis % 8, std::nullopt, 64);
               CheckDepthwiseOnce<std::int8_t>(d, rng, test::fill::random, test::fill::random, mis % 8, std::nullopt, 64);
             }
@@ -158,7 +158,7 @@ void TestDepthwiseConv() {
           for (int zp_high : {0, 1}) {
             CheckDepthwiseOnce<std::uint8_t>(d, rng, xf, wf, 1, zp_high ? 255 : 0);
             CheckDepthwiseOnce<std::int8_t>(d, rng, xf, wf, 3, zp_high ? 127 : -128);
-            if (HWY_TARGET == HWY_AVX2 && c >= 32) {  // weights +-64: the tap-quad kernel's bound
+            if (HWY_TARGET == HWY_AVX2 && c >= 16) {  // weights +-64: the row-quad kernel's bound
               CheckDepthwiseOnce<std::uint8_t>(d, rng, xf, wf, 2, zp_high ? 255 : 0, 64);
               CheckDepthwiseOnce<std::int8_t>(d, rng, xf, wf, 4, zp_high ? 127 : -128, 64);
             }
@@ -170,8 +170,33 @@ void TestDepthwiseConv() {
     }
   }
 #if HWY_TARGET == HWY_AVX2
+  // Rows wider than the row-quad kernel's buffer (several chunks per output row: 126 output columns of 3x3 at
+  // stride 1 for 32-channel units, 120 of a 7x7 over two row groups for 16-channel units), stride 2, a vertical
+  // dilation; and a reach it refuses (a 1x3 kernel dilated by 70 columns: the tap-pair kernel runs).
+  const auto wide = [&](int h, int w, int c, int kh, int kw, int s, int dil_h, int dil_w, int pad) {
+    conv2d_dims d;
+    d.in_h = h;
+    d.in_w = w;
+    d.in_c = d.out_c = d.groups = c;
+    d.k_h = kh;
+    d.k_w = kw;
+    d.stride_h = d.stride_w = s;
+    d.dil_h = dil_h;
+    d.dil_w = dil_w;
+    d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = pad;
+    d.out_h = OutSize(d.in_h, d.pad_top, d.pad_bottom, d.k_h, s, dil_h);
+    d.out_w = OutSize(d.in_w, d.pad_left, d.pad_right, d.k_w, s, dil_w);
+    return d;
+  };
+  for (auto xf : {test::fill::random, test::fill::high}) {
+    CheckDepthwiseOnce<std::uint8_t>(wide(4, 300, 40, 3, 3, 1, 1, 1, 1), rng, xf, test::fill::random, 1, std::nullopt, 64);
+    CheckDepthwiseOnce<std::int8_t>(wide(5, 301, 32, 3, 3, 2, 2, 1, 1), rng, xf, test::fill::low, 2, std::nullopt, 64);
+    CheckDepthwiseOnce<std::uint8_t>(wide(9, 260, 20, 7, 7, 1, 1, 1, 3), rng, xf, test::fill::high, 3, std::nullopt, 64);
+    CheckDepthwiseOnce<std::int8_t>(wide(4, 200, 24, 1, 3, 1, 1, 70, 1), rng, xf, test::fill::random, 4, std::nullopt,
+                                    64);
+  }
   CHECK(tap_pair_shapes > 0);
-  CHECK(tap_quad_shapes > 0);
+  CHECK(row_quad_shapes > 0);
 #endif
 }
 

@@ -359,74 +359,88 @@ HWY_INLINE void DepthwiseConvTapPairPasses(const conv2d_dims& d, const qconv_par
                                       std::min(kDepthwiseVectors, (d.in_c - c + kTapPairLanes - 1) / kTapPairLanes));
 }
 
-// Channels per tap-quad block (the bytes of a __m256i) and blocks per pass over the pixels.
-inline constexpr int kTapQuadLanes = 32;
-inline constexpr int kTapQuadVectors = 2;
+// Channels per row-quad unit (16 or 32), channels per pass over the output rows, and the interleaved buffer's
+// bound (64-byte column records of 16 channels, over all row groups and the unit's channels).
+inline constexpr int kRowQuadPassChannels = 64;
+inline constexpr int kRowQuadColumns = 256;
 
-// AVX2 with 7-bit weights (|w| <= 64, what the quantizer's saturation fix gives on this target): one vpmaddubsw
-// per FOUR taps. The 32 activations of taps a, b, c, d are interleaved bytewise (vpunpck{l,h}bw a,b and c,d)
-// and then by words (vpunpck{l,h}wd), so each 32-bit lane holds one channel's (x_a, x_b, x_c, x_d); vpmaddubsw
-// against the weights interleaved the same way gives x_a * w_a + x_b * w_b and x_c * w_c + x_d * w_d in s16
-// (exact: 255 * (64 + 64) = 32640 fits), vpmaddwd by ones adds the two. Per 32 channels and 4 taps: 8 shuffles
-// and 8 multiplies, against 16 shuffles and 8 multiplies in the tap-pair kernel. The unpacks work within 128-bit
-// halves: accumulator j holds channels {4j..4j+3, 16+4j..16+4j+3}; bias and requantization constants are laid
-// out in that order, and vpackssdw (0,1), (2,3) then vpackuswb / vpacksswb land the 32 outputs in channel order.
-// s8 activations are flipped to u8 (x ^ 0x80 = x + 128) and the zero point moves by 128 with them. Padded taps,
-// and the taps that round the count up to a multiple of 4 (weight 0), read a row of the zero point, as in the
-// tap-pair kernel. KH/KW > 0 fix the taps at compile time.
-template <int KH, int KW, class TI, class TO>
-HWY_NOINLINE void DepthwiseConvTapQuadBlock(const conv2d_dims& dims, const qconv_params& q,
-                                            const TI* HWY_RESTRICT x, const std::int8_t* HWY_RESTRICT w,
-                                            const std::int32_t* HWY_RESTRICT bias, TO* HWY_RESTRICT y, int c0,
-                                            int nv) {
+// Lane l of accumulator j of a row-quad unit holds this channel of the unit (the order the interleave leaves:
+// vpunpck works within 128-bit halves): 16 lanes: {0-3, 8-11}, {4-7, 12-15} (PackBytes16's order); 32 lanes:
+// {4j..4j+3, 16+4j..16+4j+3}, which vpackssdw (0,1), (2,3) then vpackuswb / vpacksswb put back in order.
+template <int kLanes>
+constexpr int RowQuadChannel(int j, int l) {
+  return kLanes == 16 ? l % 4 + 8 * (l / 4) + 4 * j : 4 * j + l % 4 + 16 * (l / 4);
+}
+
+// AVX2 with 7-bit weights (|w| <= 64, what the quantizer's saturation fix gives on this target): kernel ROWS in
+// quads, one vpmaddubsw per four taps. For one output row and a unit of kLanes channels, the input rows of a row
+// group (kernel rows 4g..4g+3 at ih0 + r * dil_h; a row past k_h or in the padding reads the zero point) are
+// interleaved once per input column (vpunpck{l,h}bw, then vpunpck{l,h}wd) so each 32-bit lane holds one
+// channel's 4 rows, in the order RowQuadChannel gives. A pixel then loads, per row group and kernel column, the
+// unit's kLanes / 8 vectors straight from the buffer into QuadStep against that column's weights interleaved the
+// same way (exact: 255 * (64 + 64) = 32640 fits s16). The interleave of a column is shared by every pixel that
+// reads it (k_w of them at stride 1); the tap-quad kernel this replaced interleaved 4 taps of every pixel anew
+// (28x28x128 3x3: 168.5 -> 120.6 instructions per pixel and 32 channels).
+// Units start at min(c0 + kLanes * u, C - kLanes), so the last one may overlap (C >= kLanes). s8 activations
+// are flipped to u8 (x ^ 0x80 = x + 128) and the zero point moves by 128 with them. KH/KW > 0 fix the taps at
+// compile time.
+template <int KH, int KW, int kLanes, class TI, class TO>
+HWY_NOINLINE void DepthwiseConvRowQuadPass(const conv2d_dims& dims, const qconv_params& q, const TI* HWY_RESTRICT x,
+                                           const std::int8_t* HWY_RESTRICT w, const std::int32_t* HWY_RESTRICT bias,
+                                           TO* HWY_RESTRICT y, int c0, int nu) {
+  static_assert(kLanes == 16 || kLanes == 32, "a row-quad unit is 16 or 32 channels");
+  constexpr int kUnits = kRowQuadPassChannels / kLanes;
+  constexpr int kAcc = kLanes / 8;             // accumulators (vectors) per unit
+  constexpr int kRecord = 4 * kLanes;          // bytes of one column of one row group
   const conv2d_dims d = dims;  // a local copy: stores to y cannot alias it
   const int kh_n = KH > 0 ? KH : d.k_h;
   const int kw_n = KW > 0 ? KW : d.k_w;
   const int taps = kh_n * kw_n;
-  const int quads = (taps + 3) / 4;
+  const int groups = (kh_n + 3) / 4;
   const int C = d.in_c;
-  const auto start = [&](int v) { return std::min(c0 + v * kTapQuadLanes, C - kTapQuadLanes); };
-  const int base = start(0);  // tap pointers address channel `base`; block v reads at start(v) - base
+  const auto start = [&](int u) { return std::min(c0 + u * kLanes, C - kLanes); };
   constexpr bool kFlip = std::is_same_v<TI, std::int8_t>;
   const std::int32_t x_zp_u8 = q.x_zero_point + (kFlip ? 128 : 0);
 
-  // wq[(v * quads + p) * 4 + j]: taps 4p..4p+3 of block v, interleaved as accumulator j's activations.
-  __m256i wq[kTapQuadVectors * (kDepthwiseMaxTaps / 4) * 4];
-  __m256i bias_int[kTapQuadVectors][4];
-  RequantLaneParams rp[kTapQuadVectors][4];
-  for (int v = 0; v < nv; ++v) {
-    const int cv = start(v);
-    std::int32_t wsum[kTapQuadLanes] = {};
-    for (int p = 0; p < quads; ++p) {
-      HWY_ALIGN std::int8_t wt[4][kTapQuadLanes];
-      for (int t = 0; t < 4; ++t)
-        for (int l = 0; l < kTapQuadLanes; ++l) {
-          wt[t][l] = 4 * p + t < taps ? w[static_cast<std::ptrdiff_t>(cv + l) * taps + 4 * p + t] : std::int8_t{0};
-          wsum[l] += wt[t][l];
-        }
-      const auto ld = [&](int t) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(wt[t])); };
-      const __m256i ab_lo = _mm256_unpacklo_epi8(ld(0), ld(1)), ab_hi = _mm256_unpackhi_epi8(ld(0), ld(1));
-      const __m256i cd_lo = _mm256_unpacklo_epi8(ld(2), ld(3)), cd_hi = _mm256_unpackhi_epi8(ld(2), ld(3));
-      __m256i* o = wq + (v * quads + p) * 4;
-      o[0] = _mm256_unpacklo_epi16(ab_lo, cd_lo);
-      o[1] = _mm256_unpackhi_epi16(ab_lo, cd_lo);
-      o[2] = _mm256_unpacklo_epi16(ab_hi, cd_hi);
-      o[3] = _mm256_unpackhi_epi16(ab_hi, cd_hi);
-    }
-    // Accumulator j, lane l: channel cv + 4j + l % 4 + 16 * (l / 4).
-    RequantLaneParams by8[4];  // channels cv + 8i .. cv + 8i + 7
-    for (int i = 0; i < 4; ++i) FillRequantLanes(8, cv + 8 * i, 1, q.multiplier, q.per_channel, bias, by8[i]);
-    for (int j = 0; j < 4; ++j) {
-      CopyRequantQuad(by8[(4 * j) / 8], (4 * j) % 8, rp[v][j], 0);
-      CopyRequantQuad(by8[(16 + 4 * j) / 8], (4 * j) % 8, rp[v][j], 4);
-      DeriveRequantLanes(rp[v][j], 8, q.y_zero_point);
+  // wq[((u * groups + g) * kw_n + kw) * kAcc + j]: unit u's weights of kernel rows 4g..4g+3 at column kw, lanes
+  // as accumulator j.
+  constexpr int kWq = kUnits * kAcc * (KH > 0 ? (KH + 3) / 4 * KW : kDepthwiseMaxTaps);
+  __m256i wq[kWq];
+  __m256i bias_int[kUnits][kAcc];
+  RequantLaneParams rp[kUnits][kAcc];
+  for (int u = 0; u < nu; ++u) {
+    const int cu = start(u);
+    RequantLaneParams by8[kAcc];  // channels cu + 8i .. cu + 8i + 7
+    for (int i = 0; i < kAcc; ++i) FillRequantLanes(8, cu + 8 * i, 1, q.multiplier, q.per_channel, bias, by8[i]);
+    for (int j = 0; j < kAcc; ++j) {
+      const auto wc = [&](int l) { return w + static_cast<std::ptrdiff_t>(cu + RowQuadChannel<kLanes>(j, l)) * taps; };
+      HWY_ALIGN std::int8_t wt[32];
       HWY_ALIGN std::int32_t b[8];
-      for (int l = 0; l < 8; ++l) b[l] = rp[v][j].bias[l] - x_zp_u8 * wsum[4 * j + l % 4 + 16 * (l / 4)];
-      bias_int[v][j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
+      for (int g = 0; g < groups; ++g)
+        for (int kw = 0; kw < kw_n; ++kw) {
+          for (int l = 0; l < 8; ++l)
+            for (int i = 0; i < 4; ++i) {
+              const int r = 4 * g + i;
+              wt[4 * l + i] = r < kh_n ? wc(l)[r * kw_n + kw] : std::int8_t{0};
+            }
+          wq[((u * groups + g) * kw_n + kw) * kAcc + j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wt));
+        }
+      // Lanes 0-3 and 4-7 each hold 4 consecutive channels: quads of the by8 blocks.
+      for (int h = 0; h < 2; ++h) {
+        const int c = RowQuadChannel<kLanes>(j, 4 * h);
+        CopyRequantQuad(by8[c / 8], c % 8, rp[u][j], 4 * h);
+      }
+      DeriveRequantLanes(rp[u][j], 8, q.y_zero_point);
+      for (int l = 0; l < 8; ++l) {
+        std::int32_t sum = 0;
+        for (int t = 0; t < taps; ++t) sum += wc(l)[t];
+        b[l] = rp[u][j].bias[l] - x_zp_u8 * sum;
+      }
+      bias_int[u][j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
     }
   }
-  TI zp_row[kTapQuadVectors * kTapQuadLanes];
-  std::fill(zp_row, zp_row + kTapQuadVectors * kTapQuadLanes, static_cast<TI>(q.x_zero_point));
+  TI zp_row[kLanes];
+  std::fill(zp_row, zp_row + kLanes, static_cast<TI>(q.x_zero_point));
 
   const hn::Full256<std::int32_t> d32;
   using V32 = hn::Vec256<std::int32_t>;
@@ -435,53 +449,105 @@ HWY_NOINLINE void DepthwiseConvTapQuadBlock(const conv2d_dims& dims, const qconv
   const auto hi = hn::Set(d32, q.hi);
   const __m256i lo8 = _mm256_set1_epi8(static_cast<char>(q.lo)), hi8 = _mm256_set1_epi8(static_cast<char>(q.hi));
   const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i zp32 = _mm256_set1_epi8(static_cast<char>(x_zp_u8));
   const __m256i flip = _mm256_set1_epi8(static_cast<char>(kFlip ? 0x80 : 0));
-  const TapPointers<KH, KW, TI> taps_of(d, x, base, zp_row);
-  // tp[t]: tap t's activations of channel `base`; tp[taps..4 * quads) stay on the zero-point row (weight 0).
-  constexpr int kTpMax = KH > 0 ? (KH * KW + 3) / 4 * 4 : kDepthwiseMaxTaps;
-  const TI* tp[kTpMax];
-  for (int t = taps; t < 4 * quads; ++t) tp[t] = zp_row;
-  // The short requantization form where every block's channels take it, decided once for the whole loop.
+  const int reach = (kw_n - 1) * d.dil_w + 1;  // columns one pixel spans
+  // Output columns per chunk: the buffer holds groups x ncols records.
+  constexpr int kMaxRecords = kRowQuadColumns * 64 / kRecord;
+  const int chunk = (kMaxRecords / groups - reach) / d.stride_w + 1;  // >= 1: DepthwiseConvRowQuads
+  HWY_ALIGN std::uint8_t buf[kRowQuadColumns * 64];
   bool short_form = true;
-  for (int v = 0; v < nv; ++v)
-    for (int j = 0; j < 4; ++j) short_form = short_form && rp[v][j].fast;
+  for (int u = 0; u < nu; ++u)
+    for (int j = 0; j < kAcc; ++j) short_form = short_form && rp[u][j].fast;
+  // Interleaves the 4 rows' kLanes activations at src[0..3] into the record at out.
+  const auto interleave = [&](const TI* const* src, std::uint8_t* out) HWY_ATTR {
+    if constexpr (kLanes == 16) {
+      const auto ld = [&](int i) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src[i]));
+        return kFlip ? _mm_xor_si128(v, _mm256_castsi256_si128(flip)) : v;
+      };
+      const __m128i r0 = ld(0), r1 = ld(1), r2 = ld(2), r3 = ld(3);
+      const __m128i a = _mm_unpacklo_epi8(r0, r1), b = _mm_unpackhi_epi8(r0, r1);
+      const __m128i c = _mm_unpacklo_epi8(r2, r3), e = _mm_unpackhi_epi8(r2, r3);
+      __m128i* o = reinterpret_cast<__m128i*>(out);
+      _mm_store_si128(o, _mm_unpacklo_epi16(a, c));      // channels 0-3
+      _mm_store_si128(o + 1, _mm_unpacklo_epi16(b, e));  // 8-11
+      _mm_store_si128(o + 2, _mm_unpackhi_epi16(a, c));  // 4-7
+      _mm_store_si128(o + 3, _mm_unpackhi_epi16(b, e));  // 12-15
+    } else {
+      const auto ld = [&](int i) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src[i]));
+        return kFlip ? _mm256_xor_si256(v, flip) : v;
+      };
+      const __m256i r0 = ld(0), r1 = ld(1), r2 = ld(2), r3 = ld(3);
+      const __m256i a = _mm256_unpacklo_epi8(r0, r1), b = _mm256_unpackhi_epi8(r0, r1);
+      const __m256i c = _mm256_unpacklo_epi8(r2, r3), e = _mm256_unpackhi_epi8(r2, r3);
+      __m256i* o = reinterpret_cast<__m256i*>(out);
+      _mm256_store_si256(o, _mm256_unpacklo_epi16(a, c));      // channels {0-3, 16-19}
+      _mm256_store_si256(o + 1, _mm256_unpackhi_epi16(a, c));  // {4-7, 20-23}
+      _mm256_store_si256(o + 2, _mm256_unpacklo_epi16(b, e));  // {8-11, 24-27}
+      _mm256_store_si256(o + 3, _mm256_unpackhi_epi16(b, e));  // {12-15, 28-31}
+    }
+  };
   const auto pixels = [&](auto k_short) HWY_ATTR {
     for (int oh = 0; oh < d.out_h; ++oh) {
-      for (int ow = 0; ow < d.out_w; ++ow) {
-        taps_of.Fill(oh, ow, tp);
-        TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * C;
-        for (int v = 0; v < nv; ++v) {
-          const int cv = start(v);
-          const int off = cv - base;
-          const __m256i* wv = wq + v * quads * 4;
-          __m256i a0 = bias_int[v][0], a1 = bias_int[v][1], a2 = bias_int[v][2], a3 = bias_int[v][3];
-          const auto ld = [&](int t) {
-            const __m256i r = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tp[t] + off));
-            return kFlip ? _mm256_xor_si256(r, flip) : r;
-          };
-          STATIQ_UNROLL(7)
-          for (int p = 0; p < quads; ++p) {
-            const __m256i xa = ld(4 * p), xb = ld(4 * p + 1), xc = ld(4 * p + 2), xd = ld(4 * p + 3);
-            const __m256i ab_lo = _mm256_unpacklo_epi8(xa, xb), ab_hi = _mm256_unpackhi_epi8(xa, xb);
-            const __m256i cd_lo = _mm256_unpacklo_epi8(xc, xd), cd_hi = _mm256_unpackhi_epi8(xc, xd);
-            const __m256i* wp = wv + 4 * p;
-            a0 = QuadStep(a0, _mm256_unpacklo_epi16(ab_lo, cd_lo), wp[0], ones);
-            a1 = QuadStep(a1, _mm256_unpackhi_epi16(ab_lo, cd_lo), wp[1], ones);
-            a2 = QuadStep(a2, _mm256_unpacklo_epi16(ab_hi, cd_hi), wp[2], ones);
-            a3 = QuadStep(a3, _mm256_unpackhi_epi16(ab_hi, cd_hi), wp[3], ones);
-            __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3));  // keep the sums in registers
+      const int ih0 = oh * d.stride_h - d.pad_top;
+      for (int ow0 = 0; ow0 < d.out_w; ow0 += chunk) {
+        const int ow1 = std::min(ow0 + chunk, d.out_w);
+        const int iw_first = ow0 * d.stride_w - d.pad_left;
+        const int ncols = (ow1 - 1 - ow0) * d.stride_w + reach;
+        // Columns [j_lo, j_hi) of the chunk lie inside the input.
+        const int j_lo = std::min(std::max(-iw_first, 0), ncols);
+        const int j_hi = std::max(std::min(d.in_w - iw_first, ncols), j_lo);
+        for (int u = 0; u < nu; ++u) {
+          const int cu = start(u);
+          for (int g = 0; g < groups; ++g) {  // interleave the chunk's columns of row group g
+            const TI* src[4];
+            std::ptrdiff_t step[4];
+            for (int i = 0; i < 4; ++i) {
+              const int r = 4 * g + i, ih = ih0 + r * d.dil_h;
+              const bool in = r < kh_n && ih >= 0 && ih < d.in_h;
+              src[i] = in ? x + (static_cast<std::ptrdiff_t>(ih) * d.in_w + iw_first + j_lo) * C + cu : zp_row;
+              step[i] = in ? C : 0;
+            }
+            std::uint8_t* out = buf + g * ncols * kRecord;
+            for (int j = 0; j < j_lo; ++j)
+              for (int i = 0; i < kRecord; i += 32) _mm256_store_si256(reinterpret_cast<__m256i*>(out + j * kRecord + i), zp32);
+            for (int j = j_lo; j < j_hi; ++j) {
+              interleave(src, out + j * kRecord);
+              for (int i = 0; i < 4; ++i) src[i] += step[i];
+            }
+            for (int j = j_hi; j < ncols; ++j)
+              for (int i = 0; i < kRecord; i += 32) _mm256_store_si256(reinterpret_cast<__m256i*>(out + j * kRecord + i), zp32);
           }
-          const auto r0 = RequantizeLanes<decltype(k_short)::value, false>(d32, V32{a0}, rp[v][0], 0, yzp, lo, hi);
-          const auto r1 = RequantizeLanes<decltype(k_short)::value, false>(d32, V32{a1}, rp[v][1], 0, yzp, lo, hi);
-          const auto r2 = RequantizeLanes<decltype(k_short)::value, false>(d32, V32{a2}, rp[v][2], 0, yzp, lo, hi);
-          const auto r3 = RequantizeLanes<decltype(k_short)::value, false>(d32, V32{a3}, rp[v][3], 0, yzp, lo, hi);
-          // [0-7 | 16-23] and [8-15 | 24-31] as s16, then bytes 0-31 in order, saturated, then clamped to [lo, hi]
-          // once for all 32 channels (equal to clamping first: [lo, hi] lies within TO's range).
-          const __m256i s01 = _mm256_packs_epi32(r0.raw, r1.raw), s23 = _mm256_packs_epi32(r2.raw, r3.raw);
-          const __m256i b8 = ClampBytes<TO>(std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(s01, s23)
-                                                                             : _mm256_packs_epi16(s01, s23),
-                                            lo8, hi8);
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(yp + cv), b8);
+          const __m256i* wu = wq + u * groups * kw_n * kAcc;
+          TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow0) * C + cu;
+          for (int ow = ow0; ow < ow1; ++ow, yp += C) {
+            const std::uint8_t* bp = buf + (ow - ow0) * d.stride_w * kRecord;
+            __m256i acc[kAcc];
+            for (int j = 0; j < kAcc; ++j) acc[j] = bias_int[u][j];
+            STATIQ_UNROLL(8)
+            for (int g = 0; g < groups; ++g) {
+              STATIQ_UNROLL(8)
+              for (int kw = 0; kw < kw_n; ++kw) {
+                const __m256i* p = reinterpret_cast<const __m256i*>(bp + (g * ncols + kw * d.dil_w) * kRecord);
+                const __m256i* wp = wu + (g * kw_n + kw) * kAcc;
+                for (int j = 0; j < kAcc; ++j) acc[j] = QuadStep(acc[j], _mm256_load_si256(p + j), wp[j], ones);
+              }
+            }
+            V32 r[kAcc];
+            for (int j = 0; j < kAcc; ++j)
+              r[j] = RequantizeLanes<decltype(k_short)::value, false>(d32, V32{acc[j]}, rp[u][j], 0, yzp, lo, hi);
+            if constexpr (kLanes == 16) {
+              _mm_storeu_si128(reinterpret_cast<__m128i*>(yp), PackBytes16<TO>(r[0].raw, r[1].raw, lo8, hi8));
+            } else {
+              const __m256i s01 = _mm256_packs_epi32(r[0].raw, r[1].raw), s23 = _mm256_packs_epi32(r[2].raw, r[3].raw);
+              const __m256i b8 = ClampBytes<TO>(std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(s01, s23)
+                                                                                 : _mm256_packs_epi16(s01, s23),
+                                                lo8, hi8);
+              _mm256_storeu_si256(reinterpret_cast<__m256i*>(yp), b8);
+            }
+          }
         }
       }
     }
@@ -490,27 +556,35 @@ HWY_NOINLINE void DepthwiseConvTapQuadBlock(const conv2d_dims& dims, const qconv
   else pixels(std::false_type{});
 }
 
-// The tap-quad kernel where it takes the shape (32 channels or more, every weight within [-64, 64], up to
-// kDepthwiseMaxTaps taps); false, computing nothing, otherwise.
+// The row-quad kernel where it takes the shape (16 channels or more, every weight within [-64, 64], up to
+// kDepthwiseMaxTaps taps, a pixel's columns of every row group within the buffer); false, computing nothing,
+// otherwise. Units of 32 channels from 32 channels on, of 16 below.
 template <class TI, class TO>
-HWY_INLINE bool DepthwiseConvTapQuads(const conv2d_dims& d, const qconv_params& q, const TI* x,
+HWY_INLINE bool DepthwiseConvRowQuads(const conv2d_dims& d, const qconv_params& q, const TI* x,
                                       const std::int8_t* w, const std::int32_t* bias, TO* y) {
-  if (d.in_c < kTapQuadLanes || d.k_h * d.k_w > kDepthwiseMaxTaps) return false;
+  // 128-byte records of 32 channels: kRowQuadColumns / 2 of them
+  if (d.in_c < 16 || d.k_h * d.k_w > kDepthwiseMaxTaps ||
+      ((d.k_w - 1) * d.dil_w + 1) * ((d.k_h + 3) / 4) > kRowQuadColumns / 2)
+    return false;
   const std::size_t n = static_cast<std::size_t>(d.in_c) * d.k_h * d.k_w;
   for (std::size_t i = 0; i < n; ++i)
     if (w[i] < -64 || w[i] > 64) return false;
-  const auto passes = [&](auto kh, auto kw) {
-    const int step = kTapQuadVectors * kTapQuadLanes;
-    for (int c = 0; c < d.in_c; c += step)
-      DepthwiseConvTapQuadBlock<decltype(kh)::value, decltype(kw)::value>(
-          d, q, x, w, bias, y, c, std::min(kTapQuadVectors, (d.in_c - c + kTapQuadLanes - 1) / kTapQuadLanes));
+  const auto passes = [&](auto kh, auto kw, auto lanes) {
+    constexpr int kLanes = decltype(lanes)::value;
+    for (int c = 0; c < d.in_c; c += kRowQuadPassChannels)
+      DepthwiseConvRowQuadPass<decltype(kh)::value, decltype(kw)::value, kLanes>(
+          d, q, x, w, bias, y, c, std::min(kRowQuadPassChannels / kLanes, (d.in_c - c + kLanes - 1) / kLanes));
   };
-  using I0 = std::integral_constant<int, 0>;
-  using I3 = std::integral_constant<int, 3>;
-  using I5 = std::integral_constant<int, 5>;
-  if (d.k_h == 3 && d.k_w == 3) passes(I3{}, I3{});
-  else if (d.k_h == 5 && d.k_w == 5) passes(I5{}, I5{});
-  else passes(I0{}, I0{});
+  const auto kernels = [&](auto lanes) {
+    using I0 = std::integral_constant<int, 0>;
+    using I3 = std::integral_constant<int, 3>;
+    using I5 = std::integral_constant<int, 5>;
+    if (d.k_h == 3 && d.k_w == 3) passes(I3{}, I3{}, lanes);
+    else if (d.k_h == 5 && d.k_w == 5) passes(I5{}, I5{}, lanes);
+    else passes(I0{}, I0{}, lanes);
+  };
+  if (d.in_c >= 32) kernels(std::integral_constant<int, 32>{});
+  else kernels(std::integral_constant<int, 16>{});
   return true;
 }
 
@@ -536,7 +610,7 @@ HWY_INLINE void DepthwiseConv(const conv2d_dims& d, const qconv_params& q, const
 #else
   if (d.k_h * d.k_w > kDepthwiseMaxTaps) return ref::conv2d_q(d, q, x, w, bias, y);
 #if HWY_TARGET == HWY_AVX2
-  if (DepthwiseConvTapQuads(d, q, x, w, bias, y)) return;
+  if (DepthwiseConvRowQuads(d, q, x, w, bias, y)) return;
   if (DepthwiseConvTapPairs(d, q, x, w, bias, y)) return;
 #endif
   if (d.k_h == 3 && d.k_w == 3) return DepthwiseConvChannels<3, 3>(d, q, x, w, bias, y);
