@@ -1,16 +1,42 @@
 #!/usr/bin/env bash
-# Compile-fail check: `check.sh <compiler> <include-dir> <source> [fail|near-miss] [extra flags...]`.
-# fail: the source must NOT compile and the compiler's output must match every `// expect: REGEX` line
-# of the source (extended regex). near-miss: the source compiled with -DSTATIQ_NEAR_MISS must compile.
+# Compile-fail checks.
+#   check.sh <compiler> <include-dir> <source> fail [extra flags...]
+#     the source must NOT compile, and the compiler's output must match every `// expect: REGEX` line of the
+#     source (extended regex).
+#   check.sh <compiler> <include-dir> <source>... near-misses [extra flags...]
+#     every source compiled with STATIQ_NEAR_MISS defined (one token away from its mistake) must compile. They
+#     are compiled as one translation unit, each inside a namespace of its own, so the headers are parsed once
+#     for all of them; a near miss that does not compile is named by the compiler's file:line.
 set -u
-cxx=$1; inc=$2; src=$3; mode=${4:-fail}; shift 4 || shift $#
+cxx=$1; inc=$2; shift 2
+srcs=()
+while [ $# -gt 0 ] && [ "$1" != fail ] && [ "$1" != near-misses ]; do srcs+=("$1"); shift; done
+mode=${1:-fail}; shift || true
 flags=(-std=c++20 -fsyntax-only -I"$inc" -Wno-deprecated-declarations "$@")
-if [ "$mode" = near-miss ]; then
-  if out=$("$cxx" "${flags[@]}" -DSTATIQ_NEAR_MISS "$src" 2>&1); then
-    echo "near miss compiles: $src"; exit 0
+if [ ${#srcs[@]} -eq 0 ]; then echo "usage: check.sh <compiler> <include-dir> <source>... fail|near-misses"; exit 2; fi
+
+if [ "$mode" = near-misses ]; then
+  tu=$(mktemp --suffix=.cpp) || exit 1
+  trap 'rm -f "$tu"' EXIT
+  {
+    # Every header the sources include, first and at namespace scope; inside the namespaces below the
+    # sources' own #include lines then find them already included.
+    sed -n 's|^[[:space:]]*#[[:space:]]*include[[:space:]]*<\(.*\)>.*|#include <\1>|p' "${srcs[@]}" | sort -u
+    echo '#define STATIQ_NEAR_MISS 1'
+    for src in "${srcs[@]}"; do
+      name=$(basename "$src" .cpp)
+      printf 'namespace near_miss_%s {\n#include "%s"\n}  // namespace near_miss_%s\n' "${name//[^A-Za-z0-9_]/_}" \
+        "$(cd "$(dirname "$src")" && pwd)/$(basename "$src")" "${name//[^A-Za-z0-9_]/_}"
+    done
+  } > "$tu"
+  if out=$("$cxx" "${flags[@]}" "$tu" 2>&1); then
+    echo "the near misses of ${#srcs[@]} compile-fail sources compile"; exit 0
   fi
-  echo "FAIL: the near miss of $src does not compile:"; echo "$out" | head -40; exit 1
+  echo "FAIL: a near miss does not compile (the file:line below names it):"; echo "$out" | head -60; exit 1
 fi
+
+[ ${#srcs[@]} -eq 1 ] || { echo "fail mode takes one source"; exit 2; }
+src=${srcs[0]}
 if out=$("$cxx" "${flags[@]}" "$src" 2>&1); then
   echo "FAIL: $src compiled, but it must be rejected"; exit 1
 fi
