@@ -67,8 +67,11 @@ int CheckGemm(std::mt19937& rng, const Case& c) {
   }
   test::fill_int(bias, rng, -50000, 50000);
   const std::int32_t x_zp = std::uniform_int_distribution<int>(xlo, xhi)(rng);
+  // Scales 2^e: half the cases e in [-20, -8) (every channel in the requantization's short form), half
+  // e in [-24.5, -1) (channels outside it: the call takes the general form).
   std::vector<ref::requant_multiplier> mult(c.n);
-  std::uniform_real_distribution<double> sd(-20.0, -8.0);
+  const bool wide_scales = rng() % 2 == 0;
+  std::uniform_real_distribution<double> sd(wide_scales ? -24.5 : -20.0, wide_scales ? -1.0 : -8.0);
   for (auto& mm : mult) mm = ref::quantize_multiplier(std::exp2(sd(rng)));
   const bool per_channel = rng() % 2 == 0;
 

@@ -1,7 +1,9 @@
 // Weight packing: constexpr evaluation, the documented layout, the folded zero-point bias and the sizes.
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -72,7 +74,7 @@ TEST_CASE("pack_gemm_weights: s8 inputs fold zero point + 128; per-channel multi
       std::vector<std::uint8_t> p(gemm_packed_size(n, k));
       pack_gemm_weights<std::int8_t>(n, k, w.data(), bias.data(), -5, m.data(), true, p.data());
       const gemm_packed_view v{p.data()};
-      CHECK(v.flags() == (gemm_pairs_fit_s16 | gemm_input_s8));
+      CHECK(v.flags() == (gemm_pairs_fit_s16 | gemm_input_s8 | gemm_short_requant));  // scales 0.001 .. 0.033
       for (std::size_t j = 0; j < n; ++j) {
         std::int64_t sum = 0;
         for (std::size_t i = 0; i < k; ++i) sum += w[j * k + i];
@@ -81,7 +83,17 @@ TEST_CASE("pack_gemm_weights: s8 inputs fold zero point + 128; per-channel multi
         CHECK(v.multiplier_at(j).shift == m[j].shift);
       }
       pack_gemm_weights<std::int8_t>(n, k, w.data(), bias.data(), -5, m.data(), true, p.data(), gemm_route::widen_i16);
-      CHECK(v.flags() == gemm_input_s8);
+      CHECK(v.flags() == (gemm_input_s8 | gemm_short_requant));
+      // gemm_short_requant: every channel's shift - 32 within [1, requant_short_max_shr]. One channel at a scale
+      // of 0.2 (shift 33: in) or 0.25 (shift 32: out), or at 2^-23 (shift 53: in) or 2^-23.5 (shift 54: out), decides.
+      const std::size_t j = n / 2;
+      for (const auto& [scale, in] : {std::pair{0.2, true}, std::pair{0.25, false}, std::pair{std::exp2(-23.0), true},
+                                      std::pair{std::exp2(-23.5), false}}) {
+        std::vector<ref::requant_multiplier> mj = m;
+        mj[j] = ref::quantize_multiplier(scale);
+        pack_gemm_weights<std::uint8_t>(n, k, w.data(), bias.data(), 7, mj.data(), true, p.data());
+        CHECK(((v.flags() & gemm_short_requant) != 0) == in);
+      }
     }
   }
 }

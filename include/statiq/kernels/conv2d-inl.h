@@ -397,7 +397,7 @@ HWY_NOINLINE void FirstLayerRowsBlock(D32 d32, const conv2d_dims& dims, const ge
     for (int i = 0; i < img_rows; ++i) build_row(bytes + i * img_row_bytes, i - d.pad_top, -d.pad_left, img_cols);
   }
   // kQuad: kernel row r of the chunk's first column starts at quad_rows + r * quad_row_step.
-  const int quad_row_step = whole ? d.dil_h * img_row_bytes : row_bytes;
+  [[maybe_unused]] const int quad_row_step = whole ? d.dil_h * img_row_bytes : row_bytes;
   const std::uint8_t* quad_rows = bytes;
   const auto run = [&]([[maybe_unused]] auto k_short) HWY_ATTR {
     for (int ro = 0; ro < rows_out; ++ro) {
@@ -830,12 +830,13 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
                                  : static_cast<std::size_t>(d.out_h) * d.out_w;
   const PixelOrder<kPool> pixel{d.out_w};
   const std::size_t panels = (static_cast<std::size_t>(d.out_c) + gemm_nr - 1) / gemm_nr;
+  const bool short_rq = gemm_detail::ShortRequant(pk, y_zp);
   for (std::size_t r0 = 0; r0 < rows; r0 += tile) {
     const std::size_t n = rows - r0 < tile ? rows - r0 : tile;
     // The padded copy needs no assembling: no scratch for ImplicitRows.
     ImplicitRows(padded ? dp : d, padded ? scratch : x, zrow, r0, n, pixel, tab, padded ? nullptr : scratch);
     const gemm_detail::Sink<TOut> out{y + (kPool ? r0 / 4 : r0) * d.out_c, static_cast<std::size_t>(d.out_c), y_zp,
-                                      lo, hi, static_cast<std::size_t>(d.out_c), kPool};
+                                      lo, hi, static_cast<std::size_t>(d.out_c), kPool, short_rq};
     gemm_detail::PanelsSegAVX2(pk, n, tab, static_cast<std::size_t>(d.k_h), seg / gemm_kr, out, 0, panels);
   }
 }

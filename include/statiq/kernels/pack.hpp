@@ -35,6 +35,9 @@ inline constexpr std::uint32_t gemm_packed_magic = 0x38475153u;  // "SQG8"
 // Always true for 7-bit weights (|w| <= 64, OpenVINO's saturation_fix); full-range weights usually fail it.
 inline constexpr std::uint32_t gemm_pairs_fit_s16 = 1u;
 inline constexpr std::uint32_t gemm_input_s8 = 2u;  // activations are s8 (kernels flip the sign bit)
+// Every channel's shift - 32 lies within [1, ref::requant_short_max_shr]: with an output zero point within
+// [-255, 255] the kernels may take the requantization's short exact form.
+inline constexpr std::uint32_t gemm_short_requant = 4u;
 
 enum class gemm_route : std::uint8_t {
   automatic,  // use vpmaddubsw where it is exact (gemm_pairs_fit_s16), the widening i16 route otherwise
@@ -78,6 +81,7 @@ constexpr void pack_gemm_weights(std::size_t n, std::size_t k, const std::int8_t
   // s8 inputs run as u8 (x ^ 0x80 = x + 128), so their zero point moves by 128 too.
   const std::int32_t zp = in_s8 ? x_zp + 128 : x_zp;
   bool pairs_fit = route == gemm_route::automatic;
+  bool short_rq = true;
   for (std::size_t i = 0; i < gemm_packed_size(n, k); ++i) out[i] = 0;
   std::uint8_t* bias_p = out + gemm_header_bytes;
   std::uint8_t* mult_p = bias_p + 4 * np;
@@ -100,13 +104,15 @@ constexpr void pack_gemm_weights(std::size_t n, std::size_t k, const std::int8_t
     // modulo 2^32, like the kernels' wrapping s32 adds
     detail::store_u32(bias_p + 4 * j, static_cast<std::uint32_t>(static_cast<std::uint64_t>(b - zp * sum)));
     const ref::requant_multiplier m = j < n ? mult[per_channel ? j : 0] : ref::requant_multiplier{1 << 30, 62};
+    if (j < n && (m.shift - 32 < 1 || m.shift - 32 > ref::requant_short_max_shr)) short_rq = false;
     detail::store_u32(mult_p + 4 * j, static_cast<std::uint32_t>(m.multiplier));
     detail::store_u32(shift_p + 4 * j, static_cast<std::uint32_t>(m.shift));
   }
   detail::store_u32(out + 0, gemm_packed_magic);
   detail::store_u32(out + 4, static_cast<std::uint32_t>(n));
   detail::store_u32(out + 8, static_cast<std::uint32_t>(k));
-  detail::store_u32(out + 12, (pairs_fit ? gemm_pairs_fit_s16 : 0u) | (in_s8 ? gemm_input_s8 : 0u));
+  detail::store_u32(out + 12, (pairs_fit ? gemm_pairs_fit_s16 : 0u) | (in_s8 ? gemm_input_s8 : 0u) |
+                                (short_rq ? gemm_short_requant : 0u));
   detail::store_u32(out + 16, static_cast<std::uint32_t>(x_zp));
 }
 

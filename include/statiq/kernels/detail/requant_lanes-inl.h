@@ -39,7 +39,7 @@ struct RequantLaneParams {
 // H + 2^(t - 1) + zero_point * 2^t stays within 32 bits for |zero_point| <= 255 while t <= 21 (255.5 * 2^21 <
 // 2^30). It saves the two 64-bit rounding adds and the zero-point add of the general form. Requantization
 // scales within [2^-23, 0.25) have such t; others take the general form.
-inline constexpr int kRequantShortMaxShr = 21;
+inline constexpr int kRequantShortMaxShr = ref::requant_short_max_shr;
 
 // Fills p's short-form constants for lanes [0, lanes) and output zero point zp; fast if every lane qualifies.
 HWY_INLINE void DeriveRequantLanes(RequantLaneParams& p, std::size_t lanes, std::int32_t zp) {
@@ -74,22 +74,36 @@ HWY_INLINE void FillRequantLanes(std::size_t lanes, int first, int step, const r
   }
 }
 
-// round_half_up(acc * mult / 2^(32 + shr)) per lane. The 64-bit products of even and odd lanes come from
-// two MulEven (vpmuldq on x86); adding the rounding term in 64 bits and keeping the high words is exact
-// because |acc * mult| < 2^62; the remaining shift (0..30) is a 32-bit arithmetic shift.
+// The arithmetic of both forms on vectors. mult_odd holds lane 2i + 1's multiplier in lane 2i (where MulEven
+// reads it). kShort: add = 2^(shr - 1) + zp * 2^shr per lane (see kRequantShortMaxShr); rnd_even, rnd_odd and zp
+// are unused. Otherwise rnd_even / rnd_odd hold 2^(shr + 31) for the even / odd lanes' 64-bit products, zp is
+// added after the shift, and add is unused. The result is not clamped.
+template <bool kShort, class D32, class V = hn::Vec<D32>, class V64 = hn::Vec<hn::RepartitionToWide<D32>>>
+HWY_INLINE V RequantizeQ31(D32 d32, V acc, V mult, V mult_odd, V shr, V add, V64 rnd_even, V64 rnd_odd, V zp) {
+  const hn::RepartitionToWide<D32> d64;
+  const hn::RebindToUnsigned<decltype(d64)> du64;
+  const auto acc_o = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, acc)));
+  auto pe = hn::MulEven(acc, mult);
+  auto po = hn::MulEven(acc_o, mult_odd);
+  if constexpr (!kShort) {
+    pe = hn::Add(pe, rnd_even);
+    po = hn::Add(po, rnd_odd);
+  }
+  const auto high = hn::OddEven(hn::BitCast(d32, po), hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, pe))));
+  if constexpr (kShort) return hn::Shr(hn::Add(high, add), shr);
+  return hn::Add(hn::Shr(high, shr), zp);
+}
+
+// round_half_up(acc * mult / 2^(32 + shr)) per lane (the general form without the zero point): adding the
+// rounding term to the 64-bit products and keeping the high words is exact because |acc * mult| < 2^62; the
+// remaining shift (0..30) is a 32-bit arithmetic shift.
 template <class D32>
 HWY_INLINE hn::Vec<D32> MulShiftQ31(D32 d32, hn::Vec<D32> acc, hn::Vec<D32> mult, hn::Vec<D32> shr,
                                     hn::Vec<hn::RepartitionToWide<D32>> rnd_even,
                                     hn::Vec<hn::RepartitionToWide<D32>> rnd_odd) {
-  const hn::RepartitionToWide<D32> d64;
-  const hn::RebindToUnsigned<decltype(d64)> du64;
-  const auto pe = hn::Add(hn::MulEven(acc, mult), rnd_even);
-  const auto acc_o = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, acc)));
-  const auto mult_o = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, mult)));
-  const auto po = hn::Add(hn::MulEven(acc_o, mult_o), rnd_odd);
-  const auto hi_e = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, pe)));
-  const auto hi = hn::OddEven(hn::BitCast(d32, po), hi_e);
-  return hn::Shr(hi, shr);
+  const hn::RebindToUnsigned<hn::RepartitionToWide<D32>> du64;
+  const auto mult_odd = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, mult)));
+  return RequantizeQ31<false>(d32, acc, mult, mult_odd, shr, hn::Zero(d32), rnd_even, rnd_odd, hn::Zero(d32));
 }
 
 // ref::requantize on every lane, with p's lane constants starting at lane offset `off` (a multiple of 2). kShort:
@@ -102,18 +116,16 @@ HWY_INLINE hn::Vec<D32> RequantizeLanes(D32 d32, hn::Vec<D32> acc, const Requant
                                         hn::Vec<D32> zp, hn::Vec<D32> lo, hn::Vec<D32> hi) {
   const hn::RepartitionToWide<D32> d64;
   const hn::RebindToUnsigned<decltype(d64)> du64;
+  const auto mult = hn::LoadU(d32, p.mult + off);
   hn::Vec<D32> v;
-  if constexpr (kShort) {  // see kRequantShortMaxShr
+  if constexpr (kShort) {
     HWY_DASSERT(p.fast);
-    const auto pe = hn::MulEven(acc, hn::LoadU(d32, p.mult + off));
-    const auto acc_o = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, acc)));
-    const auto po = hn::MulEven(acc_o, hn::LoadU(d32, p.mult_odd + off));
-    const auto high = hn::OddEven(hn::BitCast(d32, po), hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, pe))));
-    v = hn::Shr(hn::Add(high, hn::LoadU(d32, p.add + off)), hn::LoadU(d32, p.shr + off));
+    v = RequantizeQ31<true>(d32, acc, mult, hn::LoadU(d32, p.mult_odd + off), hn::LoadU(d32, p.shr + off),
+                            hn::LoadU(d32, p.add + off), hn::Zero(d64), hn::Zero(d64), zp);
   } else {
-    v = hn::Add(MulShiftQ31(d32, acc, hn::LoadU(d32, p.mult + off), hn::LoadU(d32, p.shr + off),
-                            hn::LoadU(d64, p.rnd_even + off / 2), hn::LoadU(d64, p.rnd_odd + off / 2)),
-                zp);
+    v = RequantizeQ31<false>(d32, acc, mult, hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, mult))),
+                             hn::LoadU(d32, p.shr + off), zp, hn::LoadU(d64, p.rnd_even + off / 2),
+                             hn::LoadU(d64, p.rnd_odd + off / 2), zp);
   }
   if constexpr (!kClamp) return v;
   return hn::Min(hn::Max(v, lo), hi);

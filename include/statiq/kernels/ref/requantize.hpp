@@ -16,6 +16,10 @@ struct requant_multiplier {
   std::int32_t shift = 32;      // total right shift, in [32, 62]
 };
 
+// The SIMD kernels' short exact form of the requantization (detail::RequantizeQ31) holds for shifts within
+// [33, 32 + requant_short_max_shr] (scales within [2^-23, 0.25)) and output zero points within [-255, 255].
+inline constexpr int requant_short_max_shr = 21;
+
 inline constexpr double requant_min_scale = 1.0 / 4294967296.0;  // 2^-32
 inline constexpr double requant_max_scale = 0.5;                 // exclusive
 
