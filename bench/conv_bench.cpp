@@ -2,7 +2,7 @@
 // (statiq and oneDNN). Shapes: the Fashion-MNIST CNN's convolutions, a MobileNet-style block, a wide depthwise.
 // Names: BM_Conv_<who>/<layer>; counter GOPS = 2 * MACs per second. who: statiq (full-range s8 weights: the
 // exact widening route), statiq_7bit (|w| <= 63, the quantizer's weights on AVX2 without VNNI: the GEMM's
-// vpmaddubsw route and the depthwise tap-quad kernel, also exact), onednn (u8s8,
+// vpmaddubsw route, the first-layer and depthwise quad kernels, also exact), onednn (u8s8,
 // no zero points; its vpmaddubsw saturates on full-range data), xnnpack (qs8), statiq_f32, onednn_f32.
 // BM_ConvPool_statiq_7bit_{fused,separate}: the Fashion-MNIST convs with a 2x2 max pool after them, fused into
 // one kernel or run as conv then pool. Peers are compiled in when found (STATIQ_BENCH_HAVE_*). Run:

@@ -36,7 +36,7 @@ constexpr auto* MakeDims = &test::make_conv_dims;
 std::size_t value_padded_first_layers = 0;
 // How many shapes the pooled convolution took, and of those the pooled first-layer kernel.
 std::size_t pooled_convs = 0, pooled_first_layers = 0;
-// How many shapes met the AVX2 tap-quad first layer's conditions (7-bit weights, dil_w == 1, 16 channels or more).
+// How many shapes met the AVX2 kQuad first layer's conditions (7-bit weights, dil_w == 1, 16 channels or more).
 std::size_t quad_first_layers = 0;
 // How many shapes the implicit (im2col-free) AVX2 convolution took, and of those how many assembled the segments
 // crossing the padding (an input too large to copy padded).
@@ -206,7 +206,7 @@ void TestConv2d() {
                                 gemm_route::automatic, 2, -24.5, -1.0);
   }
   if (HWY_TARGET != HWY_SCALAR) CHECK(value_padded_first_layers > 0);
-  // The AVX2 tap-quad first layer (7-bit weights): the Fashion-MNIST layer (the padded input held whole) and its
+  // The AVX2 kQuad first layer (7-bit weights): the Fashion-MNIST layer (the padded input held whole) and its
   // extremes (weights +-64, activations at the type's bounds), u8 and s8; RGB 3x3 stride 2 with remainder
   // channels on the row-pair kernel; 5x5 over 2 channels (3 quads per kernel row, the last one part zero); rows
   // wider than the whole-input buffer (built per chunk); a vertical dilation; a horizontal one (row pairs);

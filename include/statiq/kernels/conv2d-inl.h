@@ -259,7 +259,7 @@ HWY_INLINE bool FirstLayerQuadFit(const conv2d_dims& d) {
   return d.dil_w == 1 && kh * (kw * cin + 4) <= 4 * kRowWords;
 }
 
-// True if every weight of channels [oc0, oc0 + lanes) lies within [-64, 64] (the tap-quad kernel's range).
+// True if every weight of channels [oc0, oc0 + lanes) lies within [-64, 64] (the kQuad first layer's range).
 HWY_INLINE bool FirstLayerQuadWeights(const gemm_packed_view& pk, int oc0, int lanes) {
   const gemm_packed_view::weight_reader wt = pk.weights_reader();
   for (int l = 0; l < lanes; ++l)
@@ -276,7 +276,7 @@ HWY_NOINLINE void FirstLayerRowsBlock(D32 d32, const conv2d_dims& dims, const ge
                                       const TIn* HWY_RESTRICT x, std::int32_t y_zp, std::int32_t lo, std::int32_t hi,
                                       TOut* HWY_RESTRICT y, int oc0, const std::int32_t* pad_q16 = nullptr) {
   const conv2d_dims d = dims;  // a local copy: stores to y cannot alias it
-  static_assert(!kQuad || (HWY_TARGET == HWY_AVX2 && kVec == 2), "the tap-quad first layer is AVX2, 16 channels");
+  static_assert(!kQuad || (HWY_TARGET == HWY_AVX2 && kVec == 2), "the kQuad first layer is AVX2 with two vectors of channels (kVec == 2)");
   constexpr int nvec = kVec;
   const hn::Repartition<std::int16_t, D32> d16;
   const hn::Rebind<TOut, D32> dy;

@@ -1,5 +1,5 @@
-// AVX2 building blocks of the int8 kernels with 7-bit weights (vpmaddubsw), shared by the first-layer
-// convolution and the depthwise tap-quad kernel. Empty on every other target.
+// AVX2 building blocks of the int8 kernels with 7-bit weights (vpmaddubsw) and their byte-packing epilogues,
+// shared by the first-layer convolution, the depthwise row-quad kernel and the GEMM. Empty on every other target.
 #if defined(STATIQ_KERNELS_DETAIL_AVX2_INT8_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef STATIQ_KERNELS_DETAIL_AVX2_INT8_INL_H_
 #undef STATIQ_KERNELS_DETAIL_AVX2_INT8_INL_H_
