@@ -90,7 +90,7 @@ void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test
   CHECK(bad == 0);
 #if HWY_TARGET == HWY_AVX2
   const bool first_layer = d.groups == 1 && d.in_c <= 4 && d.k_h * d.k_w * d.in_c <= conv_detail::kFirstLayerMaxK;
-  if (first_layer && d.out_c >= 16 && conv_detail::FirstLayerQuadFit<0, 0, 0>(d) &&
+  if (first_layer && d.out_c >= 16 && conv_detail::FirstLayerQuadFit(d) &&
       conv_detail::FirstLayerQuadWeights(gemm_packed_view{packed.data()}, 0, 16))
     ++quad_first_layers;
   if (!first_layer && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed.data()})) {

@@ -237,6 +237,13 @@ inline constexpr int kValuePadTaps = 25;
 // computed); the s32 sums of a window are pooled before one requantization. kPoolCols pooled columns per chunk.
 inline constexpr int kPoolCols = 32;
 
+// Of the columns [iw_first, iw_first + ncols) of a chunk, those inside the input are [InsideFrom, InsideTo)
+// (relative to iw_first; an empty range where none is).
+HWY_INLINE int InsideFrom(int iw_first, int ncols) { return iw_first < 0 ? (-iw_first < ncols ? -iw_first : ncols) : 0; }
+HWY_INLINE int InsideTo(int iw_first, int ncols, int in_w, int from) {
+  return in_w - iw_first < ncols ? (in_w - iw_first > from ? in_w - iw_first : from) : ncols;
+}
+
 // kQuad (AVX2, dil_w == 1, every weight of the block within [-64, 64]: what the quantizer's saturation fix gives on
 // this target): the patch values are taken four at a time with vpmaddubsw instead of two with vpmaddwd. A kernel
 // row's k_w * in_c values lie contiguous in the row buffer (one byte per value, padding holding the zero point), so
@@ -246,17 +253,9 @@ inline constexpr int kPoolCols = 32;
 // vpaddd. The two vectors hold channels {0-3, 8-11} and {4-7, 12-15} of the block, so one vpackssdw and one byte
 // pack store the 16 outputs in order, clamped once on the bytes (PackBytes16); the requantization takes its short
 // form where every channel of the block allows it (decided once per call).
-// Of the columns [iw_first, iw_first + ncols) of a chunk, those inside the input are [InsideFrom, InsideTo)
-// (relative to iw_first; an empty range where none is).
-HWY_INLINE int InsideFrom(int iw_first, int ncols) { return iw_first < 0 ? (-iw_first < ncols ? -iw_first : ncols) : 0; }
-HWY_INLINE int InsideTo(int iw_first, int ncols, int in_w, int from) {
-  return in_w - iw_first < ncols ? (in_w - iw_first > from ? in_w - iw_first : from) : ncols;
-}
-
-template <int KH, int KW, int CIN>
-HWY_INLINE bool FirstLayerQuadFit(const conv2d_dims& d) {
-  const int kh = KH > 0 ? KH : d.k_h, kw = KW > 0 ? KW : d.k_w, cin = CIN > 0 ? CIN : d.in_c;
-  return d.dil_w == 1 && kh * (kw * cin + 4) <= 4 * kRowWords;
+// extra_columns: columns a chunk needs beyond one pixel's reach (the pooled kernel: stride_w, for two columns).
+HWY_INLINE bool FirstLayerQuadFit(const conv2d_dims& d, int extra_columns = 0) {
+  return d.dil_w == 1 && d.k_h * ((d.k_w + extra_columns) * d.in_c + 4) <= 4 * kRowWords;
 }
 
 // True if every weight of channels [oc0, oc0 + lanes) lies within [-64, 64] (the kQuad first layer's range).
@@ -577,7 +576,7 @@ HWY_INLINE void FirstLayer(const conv2d_dims& d, const gemm_packed_view& pk, con
     constexpr int kVec = decltype(nvec)::value;
 #if HWY_TARGET == HWY_AVX2
     if constexpr (kVec == 2) {
-      if (FirstLayerQuadFit<0, 0, 0>(d) && FirstLayerQuadWeights(pk, oc0, 2 * static_cast<int>(hn::Lanes(dv)))) {
+      if (FirstLayerQuadFit(d) && FirstLayerQuadWeights(pk, oc0, 2 * static_cast<int>(hn::Lanes(dv)))) {
         if (d.k_h == 3 && d.k_w == 3 && d.in_c == 1)
           return FirstLayerRowsBlock<3, 3, 1, 2, false, false, true>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
         return FirstLayerRowsBlock<0, 0, 0, 2, false, false, true>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
@@ -617,7 +616,7 @@ HWY_INLINE bool FirstLayerValuePadded(const conv2d_dims& d, const gemm_packed_vi
   int oc = 0;
   for (; oc + 2 * N <= d.out_c; oc += 2 * N) {
 #if HWY_TARGET == HWY_AVX2
-    if (FirstLayerQuadFit<0, 0, 0>(d) && FirstLayerQuadWeights(pk, oc, 2 * N)) {
+    if (FirstLayerQuadFit(d) && FirstLayerQuadWeights(pk, oc, 2 * N)) {
       if (d.k_h == 3 && d.k_w == 3 && d.in_c == 1)
         FirstLayerRowsBlock<3, 3, 1, 2, true, false, true>(d32, d, pk, x, y_zp, lo, hi, y, oc, pad_q16);
       else
@@ -649,7 +648,7 @@ HWY_INLINE bool FirstLayerPooled(const conv2d_dims& d, const gemm_packed_view& p
 #if HWY_TARGET == HWY_AVX2
     // two output columns per chunk of the quad row buffer at least
     if constexpr (kVec == 2) {
-      if (d.dil_w == 1 && d.k_h * ((d.k_w + d.stride_w) * d.in_c + 4) <= 4 * kRowWords &&
+      if (FirstLayerQuadFit(d, d.stride_w) &&
           FirstLayerQuadWeights(pk, oc0, 2 * static_cast<int>(hn::Lanes(dv)))) {
         if (d.k_h == 3 && d.k_w == 3 && d.in_c == 1)
           return FirstLayerRowsBlock<3, 3, 1, 2, false, true, true>(dv, d, pk, x, y_zp, lo, hi, y, oc0);
