@@ -269,6 +269,31 @@ HWY_INLINE __m256i WidenHi(const std::uint8_t* p) {
 }
 constexpr std::size_t kGroupBytes = gemm_nr * gemm_kr;
 
+// One group (4 k) of 4 rows x 2 panels: q0..q3 point at the rows' 4 activations, w at panel p's weights (panel
+// p + 1 at w + ps); accumulates into c00..c31 (row r, panel j: crj). Only the broadcast is pinned: pinning the
+// sums too made GCC 12 shuffle them through 3 register moves per row and group.
+#define STATIQ_PAIRS_4X2_GROUP(w, q0, q1, q2, q3)                                   \
+  {                                                                                 \
+    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));     \
+    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + ps)); \
+    __m256i x = BroadcastQuad<kFlip>(q0);                                           \
+    STATIQ_PIN("+x"(x));                                                            \
+    STATIQ_PAIRS_STEP(c00, x, w0);                                                  \
+    STATIQ_PAIRS_STEP(c01, x, w1);                                                  \
+    x = BroadcastQuad<kFlip>(q1);                                                   \
+    STATIQ_PIN("+x"(x));                                                            \
+    STATIQ_PAIRS_STEP(c10, x, w0);                                                  \
+    STATIQ_PAIRS_STEP(c11, x, w1);                                                  \
+    x = BroadcastQuad<kFlip>(q2);                                                   \
+    STATIQ_PIN("+x"(x));                                                            \
+    STATIQ_PAIRS_STEP(c20, x, w0);                                                  \
+    STATIQ_PAIRS_STEP(c21, x, w1);                                                  \
+    x = BroadcastQuad<kFlip>(q3);                                                   \
+    STATIQ_PIN("+x"(x));                                                            \
+    STATIQ_PAIRS_STEP(c30, x, w0);                                                  \
+    STATIQ_PAIRS_STEP(c31, x, w1);                                                  \
+  }
+
 template <bool kFlip>
 HWY_INLINE void Pairs4x2(const std::uint8_t* HWY_RESTRICT w, std::size_t ps, const std::uint8_t* const* a,
                          std::size_t groups, __m256i* acc) {
@@ -277,28 +302,7 @@ HWY_INLINE void Pairs4x2(const std::uint8_t* HWY_RESTRICT w, std::size_t ps, con
   __m256i c20 = acc[4], c21 = acc[5], c30 = acc[6], c31 = acc[7];
   const std::uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
   for (std::size_t g = 0; g < groups; ++g, w += kGroupBytes) {
-    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
-    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + ps));
-    __m256i x = BroadcastQuad<kFlip>(a0 + 4 * g);
-    STATIQ_PIN("+x"(x));
-    STATIQ_PAIRS_STEP(c00, x, w0);
-    STATIQ_PAIRS_STEP(c01, x, w1);
-    STATIQ_PIN("+x"(c00), "+x"(c01));
-    x = BroadcastQuad<kFlip>(a1 + 4 * g);
-    STATIQ_PIN("+x"(x));
-    STATIQ_PAIRS_STEP(c10, x, w0);
-    STATIQ_PAIRS_STEP(c11, x, w1);
-    STATIQ_PIN("+x"(c10), "+x"(c11));
-    x = BroadcastQuad<kFlip>(a2 + 4 * g);
-    STATIQ_PIN("+x"(x));
-    STATIQ_PAIRS_STEP(c20, x, w0);
-    STATIQ_PAIRS_STEP(c21, x, w1);
-    STATIQ_PIN("+x"(c20), "+x"(c21));
-    x = BroadcastQuad<kFlip>(a3 + 4 * g);
-    STATIQ_PIN("+x"(x));
-    STATIQ_PAIRS_STEP(c30, x, w0);
-    STATIQ_PAIRS_STEP(c31, x, w1);
-    STATIQ_PIN("+x"(c30), "+x"(c31));
+    STATIQ_PAIRS_4X2_GROUP(w, a0 + 4 * g, a1 + 4 * g, a2 + 4 * g, a3 + 4 * g)
   }
   acc[0] = c00, acc[1] = c01, acc[2] = c10, acc[3] = c11;
   acc[4] = c20, acc[5] = c21, acc[6] = c30, acc[7] = c31;
@@ -387,7 +391,6 @@ HWY_INLINE void GenericAVX2(const std::uint8_t* HWY_RESTRICT w, std::size_t ps, 
     }
   }
 }
-#undef STATIQ_PAIRS_STEP
 #undef STATIQ_WIDEN_STEP
 
 // Accumulates groups [0, groups) of panels p..p+NP-1 into acc (layout: [row][panel] for vpmaddubsw,
@@ -487,49 +490,70 @@ HWY_INLINE void TileAVX2(const gemm_packed_view& pk, std::size_t p, const TIn* c
   }
 }
 
-// Panels p and p + 1 (16 channels, both full) of MR rows to u8 / s8: the requantization's constants once per
-// panel (short form where out.short_rq), then per row both panels requantized, packed to 16 bytes (vpackssdw,
-// vpackuswb / vpacksswb, one vpermd back to channel order), clamped on the bytes and stored at once. Per row and
-// 16 channels 21 vector ops, against 34 through RequantizeVec and one 8-lane DemoteTo per panel.
+// The requantization constants of panels p and p + 1 (16 channels), for PanelPairBytes: short form where
+// out.short_rq.
+struct PanelPairRequant {
+  using V = hn::Vec256<std::int32_t>;
+  V mult[2], mult_odd[2], shr[2], add[2], zp;
+  hn::Vec256<std::int64_t> rnd_even[2], rnd_odd[2];
+  __m256i lo8, hi8, order;
+
+  template <class TOut>
+  HWY_INLINE PanelPairRequant(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t p) {
+    const hn::Full256<std::int32_t> d32;
+    const hn::Full256<std::int64_t> d64;
+    const hn::Full256<std::uint64_t> du64;
+    zp = hn::Set(d32, out.zp);
+    const V one = hn::Set(d32, 1);
+    for (int h = 0; h < 2; ++h) {
+      const std::size_t c = (p + static_cast<std::size_t>(h)) * gemm_nr;
+      mult[h] = hn::LoadU(d32, reinterpret_cast<const std::int32_t*>(pk.multiplier() + 4 * c));
+      const V shift = hn::LoadU(d32, reinterpret_cast<const std::int32_t*>(pk.shift() + 4 * c));
+      mult_odd[h] = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, mult[h])));
+      shr[h] = hn::Sub(shift, hn::Set(d32, 32));
+      add[h] = zp;
+      rnd_even[h] = rnd_odd[h] = hn::Zero(d64);
+      if (out.short_rq) {
+        add[h] = hn::Add(hn::Shl(one, hn::Sub(shr[h], one)), hn::Shl(zp, shr[h]));
+      } else {  // 2^(shift - 1) in 64 bits, for the even and the odd lanes
+        const auto sh = hn::BitCast(du64, shift), one64 = hn::Set(du64, 1);
+        rnd_even[h] = hn::BitCast(d64, hn::Shl(one64, hn::Sub(hn::And(sh, hn::Set(du64, 0xFFFFFFFFull)), one64)));
+        rnd_odd[h] = hn::BitCast(d64, hn::Shl(one64, hn::Sub(hn::ShiftRight<32>(sh), one64)));
+      }
+    }
+    lo8 = _mm256_set1_epi8(static_cast<char>(out.lo));
+    hi8 = _mm256_set1_epi8(static_cast<char>(out.hi));
+    order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  }
+};
+
+// One row's sums of panels p and p + 1 (s0: channels 0-7, s1: 8-15) requantized, packed to 16 bytes
+// (vpackssdw, vpackuswb / vpacksswb, one vpermd back to channel order), clamped on the bytes and stored: 21 vector
+// ops per row and 16 channels, against 34 through RequantizeVec and one 8-lane DemoteTo per panel.
+template <bool kShort, class TOut>
+HWY_INLINE void PanelPairBytes(const PanelPairRequant& c, __m256i s0, __m256i s1, TOut* HWY_RESTRICT y) {
+  const hn::Full256<std::int32_t> d32;
+  using V = hn::Vec256<std::int32_t>;
+  const V v0 = detail::RequantizeQ31<kShort>(d32, V{s0}, c.mult[0], c.mult_odd[0], c.shr[0], c.add[0],
+                                             c.rnd_even[0], c.rnd_odd[0], c.zp);
+  const V v1 = detail::RequantizeQ31<kShort>(d32, V{s1}, c.mult[1], c.mult_odd[1], c.shr[1], c.add[1],
+                                             c.rnd_even[1], c.rnd_odd[1], c.zp);
+  // [0-3, 8-11 | 4-7, 12-15] as s16, then as bytes (twice) in dwords 0, 1 | 4, 5: vpermd puts 0-15 in order
+  const __m256i s16 = _mm256_packs_epi32(v0.raw, v1.raw);
+  const __m256i b8 = std::is_same_v<TOut, std::uint8_t> ? _mm256_packus_epi16(s16, s16) : _mm256_packs_epi16(s16, s16);
+  const __m256i y8 = detail::ClampBytes<TOut>(_mm256_permutevar8x32_epi32(b8, c.order), c.lo8, c.hi8);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(y), _mm256_castsi256_si128(y8));
+}
+
+// Panels p and p + 1 (16 channels, both full) of MR rows to u8 / s8 (row r's sums at s[r * np], s[r * np + 1]).
 template <std::size_t MR, class TOut>
 HWY_INLINE void EmitPanelPairAVX2(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t m, std::size_t p,
                                   const __m256i* s, std::size_t np) {
-  const hn::Full256<std::int32_t> d32;
-  const hn::Full256<std::int64_t> d64;
-  const hn::Full256<std::uint64_t> du64;
-  using V = hn::Vec256<std::int32_t>;
-  const std::size_t c0 = p * gemm_nr;
-  const V zp = hn::Set(d32, out.zp), one = hn::Set(d32, 1);
-  V mult[2], mult_odd[2], shr[2], add[2] = {zp, zp};
-  hn::Vec256<std::int64_t> rnd_even[2] = {hn::Zero(d64), hn::Zero(d64)}, rnd_odd[2] = {hn::Zero(d64), hn::Zero(d64)};
-  for (int h = 0; h < 2; ++h) {
-    const std::size_t c = c0 + static_cast<std::size_t>(h) * gemm_nr;
-    mult[h] = hn::LoadU(d32, reinterpret_cast<const std::int32_t*>(pk.multiplier() + 4 * c));
-    const V shift = hn::LoadU(d32, reinterpret_cast<const std::int32_t*>(pk.shift() + 4 * c));
-    mult_odd[h] = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, mult[h])));
-    shr[h] = hn::Sub(shift, hn::Set(d32, 32));
-    if (out.short_rq) {
-      add[h] = hn::Add(hn::Shl(one, hn::Sub(shr[h], one)), hn::Shl(zp, shr[h]));
-    } else {  // 2^(shift - 1) in 64 bits, for the even and the odd lanes
-      const auto sh = hn::BitCast(du64, shift), one64 = hn::Set(du64, 1);
-      rnd_even[h] = hn::BitCast(d64, hn::Shl(one64, hn::Sub(hn::And(sh, hn::Set(du64, 0xFFFFFFFFull)), one64)));
-      rnd_odd[h] = hn::BitCast(d64, hn::Shl(one64, hn::Sub(hn::ShiftRight<32>(sh), one64)));
-    }
-  }
-  const __m256i lo8 = _mm256_set1_epi8(static_cast<char>(out.lo)), hi8 = _mm256_set1_epi8(static_cast<char>(out.hi));
-  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  const PanelPairRequant c(out, pk, p);
+  TOut* y = out.y + m * out.stride + p * gemm_nr;
   const auto rows = [&](auto k_short) HWY_ATTR {
-    constexpr bool kShort = decltype(k_short)::value;
     for (std::size_t r = 0; r < MR; ++r) {
-      V v[2];
-      for (int h = 0; h < 2; ++h)
-        v[h] = detail::RequantizeQ31<kShort>(d32, V{s[r * np + static_cast<std::size_t>(h)]}, mult[h], mult_odd[h],
-                                             shr[h], add[h], rnd_even[h], rnd_odd[h], zp);
-      // [0-3, 8-11 | 4-7, 12-15] as s16, then as bytes (twice) in dwords 0, 1 | 4, 5: vpermd puts 0-15 in order
-      const __m256i s16 = _mm256_packs_epi32(v[0].raw, v[1].raw);
-      const __m256i b8 = std::is_same_v<TOut, std::uint8_t> ? _mm256_packus_epi16(s16, s16) : _mm256_packs_epi16(s16, s16);
-      const __m256i y8 = detail::ClampBytes<TOut>(_mm256_permutevar8x32_epi32(b8, order), lo8, hi8);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out.y + (m + r) * out.stride + c0), _mm256_castsi256_si128(y8));
+      PanelPairBytes<decltype(k_short)::value>(c, s[r * np], s[r * np + 1], y + r * out.stride);
     }
   };
   if (out.short_rq) rows(std::true_type{});
@@ -581,6 +605,69 @@ HWY_INLINE void EmitAVX2(const Sink<TOut>& out, const gemm_packed_view& pk, std:
       }
     }
   }
+}
+
+// Pairs4x2Bytes' sums (row r: cr0, cr1) requantized and stored; out.pool4: their window's maxima as one row.
+template <bool kShort, class TOut>
+HWY_INLINE void Emit4x2Bytes(const Sink<TOut>& out, const PanelPairRequant& c, std::size_t m, std::size_t p,
+                             __m256i c00, __m256i c01, __m256i c10, __m256i c11, __m256i c20, __m256i c21,
+                             __m256i c30, __m256i c31) {
+  if (out.pool4) {  // one output row: the maxima of the window's 4 rows (see Sink::pool4)
+    const __m256i t0 = _mm256_max_epi32(_mm256_max_epi32(c00, c10), _mm256_max_epi32(c20, c30));
+    const __m256i t1 = _mm256_max_epi32(_mm256_max_epi32(c01, c11), _mm256_max_epi32(c21, c31));
+    PanelPairBytes<kShort>(c, t0, t1, out.y + (m / 4) * out.stride + p * gemm_nr);
+    return;
+  }
+  TOut* y = out.y + m * out.stride + p * gemm_nr;
+  PanelPairBytes<kShort>(c, c00, c01, y);
+  PanelPairBytes<kShort>(c, c10, c11, y + out.stride);
+  PanelPairBytes<kShort>(c, c20, c21, y + 2 * out.stride);
+  PanelPairBytes<kShort>(c, c30, c31, y + 3 * out.stride);
+}
+
+// The hot tile of the vpmaddubsw route with 8-bit outputs: 4 rows x panels p, p + 1 (both full), its eight sums
+// in named registers from the bias to the stored bytes. (Through TileAVX2's arrays GCC 12 kept them on the stack:
+// a libc memset, stores and reloads per tile, a third of the instructions of a 1x1 convolution's tile with k = 24.)
+// Row r is nseg segments of seg_groups whole groups, segment s at a[r * nseg + s]; with nseg == 1 a row may end
+// in a partial group (k % 4 values), read from a zero-padded copy. out.pool4: the 4 rows are one pooling window.
+template <bool kFlip, class TOut>
+HWY_INLINE void Pairs4x2Bytes(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t m, std::size_t p,
+                              const std::uint8_t* const* a, std::size_t nseg, std::size_t seg_groups) {
+  static_assert(!std::is_same_v<TOut, std::int32_t>, "8-bit outputs only");
+  const __m256i ones = _mm256_set1_epi16(1);
+  const std::size_t ps = pk.kp() * gemm_nr;  // bytes between panels
+  const std::uint8_t* w = pk.group(p, 0);
+  const std::int32_t* bias = reinterpret_cast<const std::int32_t*>(pk.bias()) + gemm_nr * p;
+  const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias));
+  const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + gemm_nr));
+  __m256i c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+  for (std::size_t s = 0; s < nseg; ++s) {
+    const std::uint8_t *a0 = a[s], *a1 = a[nseg + s], *a2 = a[2 * nseg + s], *a3 = a[3 * nseg + s];
+    for (std::size_t g = 0; g < seg_groups; ++g, w += kGroupBytes, a0 += 4, a1 += 4, a2 += 4, a3 += 4) {
+      STATIQ_PAIRS_4X2_GROUP(w, a0, a1, a2, a3)
+    }
+  }
+  const std::size_t done = nseg * seg_groups * gemm_kr, k = pk.k();
+  if (done < k) {  // the last, partial group (nseg == 1)
+    alignas(16) std::uint8_t tail[4][gemm_kr] = {};
+    for (std::size_t r = 0; r < 4; ++r) std::memcpy(tail[r], a[r] + done, k - done);
+    STATIQ_PAIRS_4X2_GROUP(w, tail[0], tail[1], tail[2], tail[3])
+  }
+  const PanelPairRequant c(out, pk, p);
+  // By value: a lambda capturing the sums by reference put them in memory for the whole loop above.
+  if (out.short_rq) Emit4x2Bytes<true>(out, c, m, p, c00, c01, c10, c11, c20, c21, c30, c31);
+  else Emit4x2Bytes<false>(out, c, m, p, c00, c01, c10, c11, c20, c21, c30, c31);
+}
+#undef STATIQ_PAIRS_4X2_GROUP
+#undef STATIQ_PAIRS_STEP
+
+// Whether tile (mr, np) of panels from p on takes Pairs4x2Bytes.
+template <std::size_t MR, std::size_t NP, bool kPairs, class TOut>
+HWY_INLINE bool TakesPairs4x2Bytes(const Sink<TOut>& out, std::size_t p) {
+  if constexpr (MR == 4 && NP == 2 && kPairs && !std::is_same_v<TOut, std::int32_t>) {
+    return out.Width(p + 1) == gemm_nr;
+  }
+  return false;
 }
 
 template <std::size_t MR, std::size_t NP, bool kPairs, class TIn, class TOut>
@@ -648,7 +735,15 @@ HWY_INLINE void PanelsAVX2(const gemm_packed_view& pk, std::size_t rows, const T
     }
   };
   const auto tile = [&](auto mr, auto np, std::size_t m, std::size_t p) {
-    BlockAVX2<decltype(mr)::value, decltype(np)::value, kPairs>(pk, m, p, x, x_stride, widened, out);
+    constexpr std::size_t R = decltype(mr)::value, C = decltype(np)::value;
+    if constexpr (kPairs && !std::is_same_v<TOut, std::int32_t>) {
+      if (TakesPairs4x2Bytes<R, C, kPairs>(out, p)) {
+        const std::uint8_t* a[4];
+        for (std::size_t r = 0; r < 4; ++r) a[r] = reinterpret_cast<const std::uint8_t*>(x + (m + r) * x_stride);
+        return Pairs4x2Bytes<std::is_same_v<TIn, std::int8_t>>(out, pk, m, p, a, 1, pk.k() / gemm_kr);
+      }
+    }
+    BlockAVX2<R, C, kPairs>(pk, m, p, x, x_stride, widened, out);
   };
   ForEachTileAVX2<kPairs ? 2 : 1>(pk, rows, p_begin, p_end, rows_ready, tile);
 }
@@ -662,6 +757,12 @@ HWY_INLINE void PanelsSegAVX2(const gemm_packed_view& pk, std::size_t rows, cons
                               std::size_t seg_groups, const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
   HWY_DASSERT((pk.flags() & gemm_pairs_fit_s16) != 0 && nseg * seg_groups * gemm_kr == pk.k());
   const auto tile = [&](auto mr, auto np, std::size_t m, std::size_t p) HWY_ATTR __attribute__((always_inline)) {
+    if constexpr (!std::is_same_v<TOut, std::int32_t>) {
+      if (TakesPairs4x2Bytes<decltype(mr)::value, decltype(np)::value, true>(out, p)) {
+        return Pairs4x2Bytes<std::is_same_v<TIn, std::int8_t>>(
+            out, pk, m, p, reinterpret_cast<const std::uint8_t* const*>(tab + m * nseg), nseg, seg_groups);
+      }
+    }
     __m256i s[decltype(mr)::value * decltype(np)::value];
     TileAVX2<decltype(mr)::value, decltype(np)::value, true>(pk, p, tab + m * nseg, nullptr, s, nseg, seg_groups);
     EmitAVX2<decltype(mr)::value, decltype(np)::value>(out, pk, m, p, s);
