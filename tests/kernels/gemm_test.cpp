@@ -149,6 +149,19 @@ void TestGemmSweep() {
       }
     }
   }
+  // More than 16 panels: the AVX2 epilogue builds each panel pair's requantization constants per tile instead
+  // of once per call; also a channel sub-range that starts past the first pairs.
+  for (std::size_t n : {136, 203}) {
+    for (std::size_t m : {4, 9}) {
+      for (std::size_t k : {24, 67}) {
+        ++iter;
+        Case c{m, n, k, iter, static_cast<wfill>(iter % 2), 0, test::fill::random, gemm_route::automatic, 0, 0, 0, n};
+        CheckAllOutputs<std::uint8_t>(rng, c);
+        c.n_begin = 120;
+        CheckAllOutputs<std::int8_t>(rng, c);
+      }
+    }
+  }
 }
 
 // Saturation edges: vpmaddubsw sums two u8 x s8 products into s16; 255 * 127 * 2 = 64770 would saturate.
