@@ -278,6 +278,11 @@ void TestConv2d() {
     dh.out_h = OutSize(dh.in_h, dh.pad_top, dh.pad_bottom, dh.k_h, dh.stride_h, dh.dil_h);
     CheckConvQOnce<std::uint8_t>(dh, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, 6);
     CheckConvQOnce<std::int8_t>(dh, rng, test::fill::high, test::fill::low, 64, gemm_route::automatic, 7);
+    // the same on an input small enough for the padded copy (the kernel rows 2 input rows apart there too)
+    conv2d_dims dp = MakeDims(11, 12, 8, 16, 3, 3, 1, 1, 2, 1);
+    dp.dil_h = 2;
+    dp.out_h = OutSize(dp.in_h, dp.pad_top, dp.pad_bottom, dp.k_h, dp.stride_h, dp.dil_h);
+    CheckConvQOnce<std::uint8_t>(dp, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, 1);
   }
   CHECK(pooled_convs > 0);
   if (HWY_TARGET != HWY_SCALAR) CHECK(pooled_first_layers > 0);

@@ -712,7 +712,8 @@ inline bool ImplicitConvCopiesInput(const conv2d_dims& d) {
 }
 
 // Segment pointers tab[r * k_h + kh] of GEMM rows [r0, r0 + n); pixel.Start(r0) is a cursor over the rows' output
-// pixels (oh, ow; Next()). zrow: a segment of the zero point.
+// pixels (oh, ow; Next()). zrow: a segment of the zero point. scratch == nullptr: x is ImplicitConv's padded copy (d
+// without padding), where every window lies inside.
 template <class TIn, class PixelOf>
 HWY_INLINE void ImplicitRows(const conv2d_dims& d, const TIn* HWY_RESTRICT x, const TIn* zrow,
                              std::size_t r0, std::size_t n, const PixelOf& pixel, const TIn** HWY_RESTRICT tab,
@@ -723,6 +724,14 @@ HWY_INLINE void ImplicitRows(const conv2d_dims& d, const TIn* HWY_RESTRICT x, co
   const std::ptrdiff_t tap_step = row_step * dil_h;
   const std::size_t seg = static_cast<std::size_t>(k_w) * in_c;
   auto px = pixel.Start(r0);
+  if (scratch == nullptr) {  // the padded copy: every window lies inside
+    for (std::size_t r = 0; r < n; ++r, tab += k_h, px.Next()) {
+      const TIn* p = x + px.oh() * stride_h * row_step + static_cast<std::ptrdiff_t>(px.ow() * stride_w) * in_c;
+      tab[0] = p;
+      for (int kh = 1; kh < k_h; ++kh) tab[kh] = p + kh * tap_step;
+    }
+    return;
+  }
   for (std::size_t r = 0; r < n; ++r, tab += k_h, px.Next()) {
     const int oh = px.oh(), ow = px.ow();
     const int ih0 = oh * stride_h - pad_top, iw0 = ow * stride_w - pad_left;
