@@ -6,7 +6,7 @@ packages=(
   libboost-dev libhwy-dev doctest-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev libonnx-testdata python3-onnx python3-numpy python3-torch
   dataset-fashion-mnist
-  libdnnl-dev libxnnpack-dev libpthreadpool-dev libgemmlowp-dev libeigen3-dev
+  libdnnl-dev ocl-icd-opencl-dev libxnnpack-dev libpthreadpool-dev libgemmlowp-dev libeigen3-dev
   g++-aarch64-linux-gnu qemu-user
   gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib libnewlib-arm-none-eabi qemu-system-arm
 )
