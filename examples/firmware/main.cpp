@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/highway.h>
 
 #include "board.hpp"

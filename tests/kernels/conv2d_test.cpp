@@ -13,6 +13,7 @@
 #endif
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "conv2d_test.cpp"
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
@@ -93,7 +94,10 @@ void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test
   if (first_layer && d.out_c >= 16 && conv_detail::FirstLayerQuadFit(d) &&
       conv_detail::FirstLayerQuadWeights(gemm_packed_view{packed.data()}, 0, 16))
     ++quad_first_layers;
-  if (!first_layer && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed.data()})) {
+#endif
+#if HWY_TARGET == HWY_AVX2 || (HWY_TARGET == HWY_AVX3_DL && STATIQ_AVX512VNNI)
+  if (!(d.groups == 1 && d.in_c <= 4 && d.k_h * d.k_w * d.in_c <= conv_detail::kFirstLayerMaxK) &&
+      !conv_detail::GemmOnInput(d) && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed.data()})) {
     ++implicit_convs;  // the pooled run below takes it too
     if (!conv_detail::ImplicitConvCopiesInput(d)) ++implicit_assembled;
   }
@@ -286,7 +290,8 @@ void TestConv2d() {
   }
   CHECK(pooled_convs > 0);
   if (HWY_TARGET != HWY_SCALAR) CHECK(pooled_first_layers > 0);
-  if (HWY_TARGET == HWY_AVX2) {
+  // the implicit convolution ran (AVX2: vpmaddubsw; AVX3_DL: vpdpbusd, also for full-range weights)
+  if (HWY_TARGET == HWY_AVX2 || (HWY_TARGET == HWY_AVX3_DL && STATIQ_AVX512VNNI)) {
     CHECK(implicit_convs > 0);
     CHECK(implicit_assembled > 0);
   }

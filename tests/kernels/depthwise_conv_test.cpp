@@ -11,6 +11,7 @@
 #endif
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "depthwise_conv_test.cpp"
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 

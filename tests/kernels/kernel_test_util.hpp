@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/targets.h>
 
 #include "statiq/kernels/ref/conv2d.hpp"

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/highway.h>
 
 #include "statiq/kernels/detail/requant_lanes-inl.h"

@@ -13,6 +13,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/highway.h>
 
 #include "statiq/kernels/conv2d_pack.hpp"
@@ -684,8 +685,8 @@ inline bool GemmOnInput(const conv2d_dims& d) {
          d.pad_bottom == 0 && d.pad_right == 0 && d.out_h == d.in_h && d.out_w == d.in_w;
 }
 
-#if HWY_TARGET == HWY_AVX2
-// Implicit convolution (no im2col) for the vpmaddubsw GEMM route: with groups == 1 and dil_w == 1, kernel row kh
+#if HWY_TARGET == HWY_AVX2 || (HWY_TARGET == HWY_AVX3_DL && STATIQ_AVX512VNNI)
+// Implicit convolution (no im2col) for the vpmaddubsw GEMM route (AVX2) and the vpdpbusd one (AVX3_DL): with groups == 1 and dil_w == 1, kernel row kh
 // of a pixel's patch is k_w * in_c values lying contiguous in the NHWC input, so the GEMM reads each patch as
 // k_h segments in place (PanelsSegAVX2) from a table of pointers per row. Only the segments that cross the
 // left or right padding are assembled (in a scratch tile); a kernel row wholly in the top or bottom padding
@@ -699,7 +700,13 @@ static_assert(kImplicitPadBytes >= kIm2colBytes, "the scratch serves both");
 
 inline bool ImplicitConvFits(const conv2d_dims& d, const gemm_packed_view& pk) {
   const std::size_t seg = static_cast<std::size_t>(d.k_w) * d.in_c;
-  return d.groups == 1 && d.dil_w == 1 && (pk.flags() & gemm_pairs_fit_s16) != 0 && seg % gemm_kr == 0 &&
+#if HWY_TARGET == HWY_AVX2
+  if ((pk.flags() & gemm_pairs_fit_s16) == 0) return false;  // vpdpbusd is exact for every weight
+#else
+  (void)pk;
+  static_assert(kImplicitMaxKh <= gemm_detail::vnni::kMaxSegments, "a row's segments fit the VNNI tile's table");
+#endif
+  return d.groups == 1 && d.dil_w == 1 && seg % gemm_kr == 0 &&
          d.k_h <= kImplicitMaxKh && seg <= kImplicitSegMax && 4 * d.k_h * seg <= kIm2colBytes;
 }
 
@@ -845,10 +852,14 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
     ImplicitRows(padded ? dp : d, padded ? scratch : x, zrow, r0, n, pixel, tab, padded ? nullptr : scratch);
     const gemm_detail::Sink<TOut> out{y + (kPool ? r0 / 4 : r0) * d.out_c, static_cast<std::size_t>(d.out_c), y_zp,
                                       lo, hi, static_cast<std::size_t>(d.out_c), kPool, short_rq};
+#if HWY_TARGET == HWY_AVX2
     gemm_detail::PanelsSegAVX2(pk, n, tab, static_cast<std::size_t>(d.k_h), seg / gemm_kr, out, 0, panels);
+#else
+    gemm_detail::vnni::PanelsSeg(pk, n, tab, static_cast<std::size_t>(d.k_h), seg / gemm_kr, out, 0, panels);
+#endif
   }
 }
-#endif  // HWY_AVX2
+#endif  // HWY_AVX2 or AVX3_DL with AVX512-VNNI
 
 }  // namespace conv_detail
 
@@ -868,7 +879,7 @@ HWY_NOINLINE void Conv2dQ(const conv2d_dims& d, const std::uint8_t* HWY_RESTRICT
   if (d.groups == 1 && d.in_c <= 4 && k <= static_cast<std::size_t>(conv_detail::kFirstLayerMaxK))
     return conv_detail::FirstLayer(d, gemm_packed_view{packed}, x, y_zp, lo, hi, y);
 #endif
-#if HWY_TARGET == HWY_AVX2
+#if HWY_TARGET == HWY_AVX2 || (HWY_TARGET == HWY_AVX3_DL && STATIQ_AVX512VNNI)
   if (!direct && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed}))
     return conv_detail::ImplicitConv<false>(d, packed, x, y_zp, lo, hi, y);
 #endif
@@ -918,7 +929,7 @@ HWY_NOINLINE void Conv2dQMaxPool2(const conv2d_dims& d, const std::uint8_t* HWY_
 #if HWY_TARGET != HWY_SCALAR
   if (conv_detail::FirstLayerPooled(d, gemm_packed_view{packed}, x, y_zp, lo, hi, y)) return;
 #endif
-#if HWY_TARGET == HWY_AVX2
+#if HWY_TARGET == HWY_AVX2 || (HWY_TARGET == HWY_AVX3_DL && STATIQ_AVX512VNNI)
   if (conv_detail::ImplicitConvFits(d, gemm_packed_view{packed}))
     return conv_detail::ImplicitConv<true>(d, packed, x, y_zp, lo, hi, y);
 #endif

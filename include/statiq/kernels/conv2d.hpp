@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/highway.h>
 
 #include "statiq/kernels/conv2d-inl.h"

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include "hwy/highway.h"
 #include "statiq/kernels/dense_f32-inl.h"
 

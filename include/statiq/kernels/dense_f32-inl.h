@@ -10,6 +10,7 @@
 
 #include <cstddef>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();

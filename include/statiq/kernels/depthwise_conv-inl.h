@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/highway.h>
 
 #include "statiq/kernels/detail/avx2_int8-inl.h"

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/highway.h>
 
 #include "statiq/kernels/depthwise_conv-inl.h"

@@ -69,6 +69,7 @@ void requantize_s32_to_s8_per_channel(const std::int32_t* acc, std::size_t n, co
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "statiq/kernels/detail/dynamic_targets-inl.h"
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 #include "statiq/kernels/detail/dynamic_targets-inl.h"

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include "hwy/highway.h"
 #include "statiq/kernels/gemm_u8s8-inl.h"
 #include "statiq/kernels/pack.hpp"

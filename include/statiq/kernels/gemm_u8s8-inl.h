@@ -7,6 +7,7 @@
 //    OpenVINO's saturation_fix); measured ~115-150 GOPS single thread on the Zen 3 (4x16 tile);
 //  - otherwise the widening route (vpmovsxbw + vpmaddwd), ~80-125 GOPS on the same shapes; at batch 1 an
 //    activation-splitting vpmaddubsw route (Split1x4) instead.
+// AVX3_DL with AVX512-VNNI runs vpdpbusd (4 u8 x s8 products per s32 lane, no s16 step: exact for any weights).
 // Other targets (SSE4, AVX3, NEON, SVE/SVE2) run a portable Highway tile built on ReorderWidenMulAccumulate
 // (exact: s16 x s16 -> s32 pairs); HWY_SCALAR runs plain loops. All equal ref::gemm_s32 bit for bit.
 
@@ -23,14 +24,16 @@
 #include <cstring>
 #include <type_traits>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include "hwy/highway.h"
 #include "statiq/kernels/detail/avx2_int8-inl.h"
 #include "statiq/kernels/detail/requant_lanes-inl.h"
+#include "statiq/kernels/detail/unroll.hpp"
 #include "statiq/kernels/pack.hpp"
 #include "statiq/kernels/ref/requantize.hpp"
 #include "statiq/kernels/requantize-inl.h"
 
-#if HWY_TARGET == HWY_AVX2
+#if HWY_TARGET == HWY_AVX2 || (HWY_TARGET == HWY_AVX3_DL && STATIQ_AVX512VNNI)
 #include <immintrin.h>
 #endif
 
@@ -900,6 +903,241 @@ HWY_INLINE void GemvAVX2(const gemm_packed_view& pk, const TIn* x, const Sink<TO
 #undef STATIQ_PIN
 #endif  // HWY_AVX2
 
+#if HWY_TARGET == HWY_AVX3_DL && STATIQ_AVX512VNNI
+// AVX-512 VNNI: vpdpbusd adds 4 u8 x s8 products to an s32 lane in one instruction, with no s16 step: exact for
+// full-range weights (no 7-bit weights, no widening route). Two neighbouring 8-channel panels' 32-byte groups fill
+// one zmm (16 channels x 4 k), the zmm's upper half from the next panel (or the same panel again past the last
+// one: those lanes are never written). A tile is MR rows x NZ zmm (2 * NZ panels); each row's 4 activations
+// arrive by vpbroadcastd from memory. Highway 1.0.3's AVX3_DL target enables AVX-VNNI but not AVX512-VNNI, so
+// this path needs the translation unit's own flags to include it (-march=native on such a CPU does).
+namespace vnni {
+
+inline constexpr std::size_t kMaxSegments = 16;  // segments per row (kernel rows of an implicit convolution)
+
+// Bias, multipliers or shifts of the 16 channels from c0 (n of them valid; masked loads never touch the rest).
+HWY_INLINE __m512i Load16(const std::uint8_t* base, std::size_t c0, std::size_t n) {
+  const __mmask16 m = n >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << n) - 1);
+  return _mm512_maskz_loadu_epi32(m, base + 4 * c0);
+}
+
+// acc += 4 u8 x s8 products per s32 lane. In asm: with the intrinsic GCC 12 copied every accumulator to a new
+// register and back around each vpdpbusd and kept some on the stack (measured at half speed).
+HWY_INLINE void Dpbusd(__m512i& acc, __m512i x_u8, __m512i w_s8) {
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(x_u8), "v"(w_s8));
+}
+
+// acc[r][z] += the tile's products. Row r's k values lie in nseg segments of sg groups each, segment s at
+// tab[r * nseg + s] (a plain GEMM: one segment per row); with tail (one segment only) the last k % 4 activations
+// follow as one more group, zero-filled.
+// Not inlined: on its own, GCC keeps the MR x NZ accumulators in registers; inlined into the block's epilogue it
+// kept them on the stack (2.6x slower).
+template <std::size_t MR, std::size_t NZ, class TIn>
+HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&hi)[NZ], std::size_t ps,
+                       const TIn* const* tab, std::size_t nseg, std::size_t sg, bool tail, std::size_t k,
+                       __m512i (&out)[MR][NZ]) {
+  constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
+  __m512i acc[MR][NZ];  // a local copy, kept in registers
+  STATIQ_UNROLL(16)
+  for (std::size_t r = 0; r < MR; ++r) {
+    STATIQ_UNROLL(4)
+    for (std::size_t z = 0; z < NZ; ++z) acc[r][z] = out[r][z];
+  }
+  const TIn* rows[MR];
+  const std::uint8_t* wz[NZ];
+  STATIQ_UNROLL(4)
+  for (std::size_t z = 0; z < NZ; ++z) wz[z] = w + 2 * z * ps;
+  // Per group: 2 x NZ weight halves, then each row's 4 activations broadcast against them. Written out twice
+  // (full groups, then the tail): through a lambda capturing acc, GCC kept the accumulators on the stack.
+  __m512i wv[NZ];
+#define STATIQ_VNNI_WEIGHTS(g)                                                                                \
+  STATIQ_UNROLL(4)                                                                                            \
+  for (std::size_t z = 0; z < NZ; ++z) {                                                                      \
+    const std::uint8_t* lo = wz[z] + (g) * (gemm_nr * gemm_kr);                                               \
+    wv[z] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo))), \
+                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo + hi[z])), 1);          \
+  }
+  for (std::size_t s = 0; s < nseg; ++s) {
+    STATIQ_UNROLL(16)
+    for (std::size_t r = 0; r < MR; ++r) rows[r] = tab[r * nseg + s];
+    for (std::size_t g = 0; g < sg; ++g) {
+    STATIQ_VNNI_WEIGHTS(g)
+    STATIQ_UNROLL(16)
+    for (std::size_t r = 0; r < MR; ++r) {
+      std::uint32_t q;
+      std::memcpy(&q, rows[r] + 4 * g, 4);
+      if constexpr (kFlip) q ^= 0x80808080u;
+      const __m512i x = _mm512_set1_epi32(static_cast<int>(q));
+      STATIQ_UNROLL(4)
+      for (std::size_t z = 0; z < NZ; ++z) Dpbusd(acc[r][z], x, wv[z]);
+    }
+    }
+    for (std::size_t z = 0; z < NZ; ++z) wz[z] += sg * (gemm_nr * gemm_kr);
+  }
+  if (tail) {  // the last k % 4 activations (after the one segment's sg groups), zero-filled; no call inside the
+              // tile: every zmm is caller-saved
+    const std::size_t groups = sg;
+    STATIQ_VNNI_WEIGHTS(0)
+    STATIQ_UNROLL(16)
+    for (std::size_t r = 0; r < MR; ++r) {
+      std::uint32_t q = 0;
+      for (std::size_t i = 4 * groups; i < k; ++i)
+        q |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(rows[r][i])) << (8 * (i - 4 * groups));
+      if constexpr (kFlip) q ^= 0x80808080u;  // the padding bytes meet zero weights
+      const __m512i x = _mm512_set1_epi32(static_cast<int>(q));
+      STATIQ_UNROLL(4)
+      for (std::size_t z = 0; z < NZ; ++z) Dpbusd(acc[r][z], x, wv[z]);
+    }
+  }
+#undef STATIQ_VNNI_WEIGHTS
+  STATIQ_UNROLL(16)
+  for (std::size_t r = 0; r < MR; ++r) {
+    STATIQ_UNROLL(4)
+    for (std::size_t z = 0; z < NZ; ++z) out[r][z] = acc[r][z];
+  }
+}
+
+// Requantization constants of the 16 channels from c0 (nc valid), built once per block and used by its MR rows:
+// detail::RequantizeQ31's short form where the blob and zero point allow it (Sink::short_rq), else the general one.
+struct Requant16 {
+  hn::Vec512<std::int32_t> mult, mult_odd, shr, add, zp, lo, hi;
+  hn::Vec512<std::int64_t> rnd_even, rnd_odd;
+};
+
+template <class TOut>
+HWY_INLINE Requant16 MakeRequant16(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t c0, std::size_t nc) {
+  const hn::Full512<std::int32_t> d32;
+  const hn::Full512<std::int64_t> d64;
+  const hn::Full512<std::uint64_t> du64;
+  using V = hn::Vec512<std::int32_t>;
+  Requant16 c;
+  c.mult = V{Load16(pk.multiplier(), c0, nc)};
+  const V shift = V{Load16(pk.shift(), c0, nc)};
+  c.shr = hn::Sub(shift, hn::Set(d32, 32));
+  c.mult_odd = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, c.mult)));
+  c.zp = hn::Set(d32, out.zp);
+  c.lo = hn::Set(d32, out.lo);
+  c.hi = hn::Set(d32, out.hi);
+  const V one = hn::Set(d32, 1);
+  c.add = hn::Add(hn::Shl(one, hn::Sub(c.shr, one)), hn::Shl(c.zp, c.shr));  // short form only
+  const auto sh64 = hn::BitCast(du64, shift), one64 = hn::Set(du64, 1);
+  c.rnd_even = hn::BitCast(d64, hn::Shl(one64, hn::Sub(hn::And(sh64, hn::Set(du64, 0xFFFFFFFFull)), one64)));
+  c.rnd_odd = hn::BitCast(d64, hn::Shl(one64, hn::Sub(hn::ShiftRight<32>(sh64), one64)));
+  return c;
+}
+
+// Writes row `row` of the zmm covering channels c0.. (nc <= 16 valid) from its s32 sums.
+template <bool kShort, class TOut>
+HWY_INLINE void Emit(const Sink<TOut>& out, const Requant16& c, std::size_t row, std::size_t c0, std::size_t nc,
+                     __m512i sums) {
+  const __mmask16 m = nc >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << nc) - 1);
+  TOut* HWY_RESTRICT y = out.y + row * out.stride + c0;
+  if constexpr (std::is_same_v<TOut, std::int32_t>) {
+    (void)c;
+    _mm512_mask_storeu_epi32(y, m, sums);
+  } else {
+    const hn::Full512<std::int32_t> d32;
+    using V = hn::Vec512<std::int32_t>;
+    const V r = detail::RequantizeQ31<kShort>(d32, V{sums}, c.mult, c.mult_odd, c.shr, c.add, c.rnd_even,
+                                              c.rnd_odd, c.zp);
+    // [lo, hi] lies within TOut's range: the truncating narrow keeps every clamped value.
+    _mm_mask_storeu_epi8(y, m, _mm512_cvtepi32_epi8(hn::Min(hn::Max(r, c.lo), c.hi).raw));
+  }
+}
+
+// Rows [m, m + mr) x the zmm of panels [p, min(p + 2 * NZ, p_end)); fewer panels than 2 * NZ - 1 take a narrower
+// tile. tab: the rows' segment pointers from row m on (tab[r * nseg + s], see Tile); the tile reads row m + mr - 1
+// again in place of the rows past mr.
+template <std::size_t MR, std::size_t NZ, class TIn, class TOut>
+HWY_INLINE void Block(const gemm_packed_view& pk, const TIn* const* tab, std::size_t nseg, std::size_t sg,
+                      const Sink<TOut>& out, std::size_t m, std::size_t mr, std::size_t p, std::size_t p_end) {
+  if constexpr (NZ > 1) {
+    if ((p_end - p + 1) / 2 < NZ) return Block<MR, NZ - 1>(pk, tab, nseg, sg, out, m, mr, p, p_end);
+  }
+  const std::size_t k = pk.k(), panels = pk.np() / gemm_nr;
+  const std::size_t ps = pk.kp() / gemm_kr * gemm_nr * gemm_kr;  // bytes per panel
+  std::size_t hi[NZ];
+  __m512i acc[MR][NZ];
+  for (std::size_t z = 0; z < NZ; ++z) {
+    const std::size_t p0 = p + 2 * z;
+    hi[z] = p0 + 1 < panels ? ps : 0;  // past the last panel the upper half repeats it (never written)
+    const __m512i b = Load16(pk.bias(), gemm_nr * p0, p0 + 1 < panels ? 16 : 8);
+    for (std::size_t r = 0; r < MR; ++r) acc[r][z] = b;
+  }
+  const TIn* const* rows = tab;
+  const TIn* padded[MR * kMaxSegments];
+  if (mr < MR) {
+    for (std::size_t r = 0; r < MR; ++r)
+      for (std::size_t s = 0; s < nseg; ++s) padded[r * nseg + s] = tab[(r < mr ? r : mr - 1) * nseg + s];
+    rows = padded;
+  }
+  Tile<MR, NZ>(pk.group(p, 0), hi, ps, rows, nseg, sg, nseg == 1 && k % gemm_kr != 0, k, acc);
+  const auto emit = [&](auto k_short) HWY_ATTR {
+    constexpr bool kShort = decltype(k_short)::value;
+    for (std::size_t z = 0; z < NZ; ++z) {
+      const std::size_t c0 = gemm_nr * (p + 2 * z);
+      const std::size_t nc = out.n_end - c0 < 16 ? out.n_end - c0 : 16;
+      Requant16 c;
+      if constexpr (!std::is_same_v<TOut, std::int32_t>) c = MakeRequant16(out, pk, c0, nc);
+      if (out.pool4) {  // rows in windows of 4; mr is a multiple of 4
+        for (std::size_t r = 0; r + 4 <= mr; r += 4) {
+          const __m512i best = _mm512_max_epi32(_mm512_max_epi32(acc[r][z], acc[r + 1][z]),
+                                                _mm512_max_epi32(acc[r + 2][z], acc[r + 3][z]));
+          Emit<kShort>(out, c, (m + r) / 4, c0, nc, best);
+        }
+        continue;
+      }
+      for (std::size_t r = 0; r < mr; ++r) Emit<kShort>(out, c, m + r, c0, nc, acc[r][z]);
+    }
+  };
+  if (out.short_rq) emit(std::true_type{});
+  else emit(std::false_type{});
+}
+
+inline constexpr std::size_t kMR = 8, kNZ = 2;
+
+// The GEMM over rows given as segment tables (tab[r * nseg + s], nseg <= kMaxSegments, each segment sg whole
+// groups): the implicit convolution's entry (PanelsSegAVX2's counterpart).
+template <class TIn, class TOut>
+HWY_INLINE void PanelsSeg(const gemm_packed_view& pk, std::size_t rows, const TIn* const* tab, std::size_t nseg,
+                          std::size_t sg, const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
+  for (std::size_t p = p_begin; p < p_end; p += 2 * kNZ) {
+    for (std::size_t m = 0; m < rows; m += kMR) {
+      const std::size_t mr = rows - m < kMR ? rows - m : kMR;
+      if (mr > 4) Block<kMR, kNZ>(pk, tab + m * nseg, nseg, sg, out, m, mr, p, p_end);
+      else Block<4, kNZ>(pk, tab + m * nseg, nseg, sg, out, m, mr, p, p_end);
+    }
+  }
+}
+
+template <class TIn, class TOut>
+HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* x, std::size_t x_stride,
+                       const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
+  const std::size_t k = pk.k();
+  if (rows == 1) {  // GEMV: 1 row x 4 zmm (64 channels)
+    const TIn* a[1] = {x};
+    for (std::size_t p = p_begin; p < p_end; p += 8) Block<1, 4>(pk, a, 1, k / gemm_kr, out, 0, 1, p, p_end);
+    return;
+  }
+  // Row blocks of about 64 KiB of activations; a panel pair's weights stay in L1 across a block's row tiles.
+  std::size_t mb = 65536 / (pk.kp() + 1) / kMR * kMR;
+  mb = mb < kMR ? kMR : mb;
+  for (std::size_t m0 = 0; m0 < rows; m0 += mb) {
+    const std::size_t m1 = m0 + mb < rows ? m0 + mb : rows;
+    for (std::size_t p = p_begin; p < p_end; p += 2 * kNZ) {
+      for (std::size_t m = m0; m < m1; m += kMR) {
+        const std::size_t mr = m1 - m < kMR ? m1 - m : kMR;
+        const TIn* a[kMR];
+        for (std::size_t r = 0; r < kMR; ++r) a[r] = x + (m + (r < mr ? r : mr - 1)) * x_stride;
+        if (mr > 4) Block<kMR, kNZ>(pk, a, 1, k / gemm_kr, out, m, kMR < mr ? kMR : mr, p, p_end);
+        else Block<4, kNZ>(pk, a, 1, k / gemm_kr, out, m, mr, p, p_end);
+      }
+    }
+  }
+}
+
+}  // namespace vnni
+#endif  // AVX3_DL with AVX512-VNNI
+
 template <class TIn, class TOut>
 HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* x, std::size_t x_stride,
                        const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
@@ -911,6 +1149,8 @@ HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* 
   }
   if (pairs) return PanelsAVX2<true>(pk, rows, x, x_stride, out, p_begin, p_end);
   return PanelsAVX2<false>(pk, rows, x, x_stride, out, p_begin, p_end);
+#elif HWY_TARGET == HWY_AVX3_DL && STATIQ_AVX512VNNI
+  vnni::Panels(pk, rows, x, x_stride, out, p_begin, p_end);
 #else
   PanelsPortable(pk, rows, x, x_stride, out, p_begin, p_end);
 #endif

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/highway.h>
 
 #include "statiq/kernels/detail/channel_blocks-inl.h"

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include "hwy/highway.h"
 #include "statiq/kernels/ref/requantize.hpp"
 

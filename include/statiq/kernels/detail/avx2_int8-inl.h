@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/highway.h>
 
 #if HWY_TARGET == HWY_AVX2

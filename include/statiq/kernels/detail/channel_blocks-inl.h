@@ -6,6 +6,7 @@
 #define STATIQ_KERNELS_DETAIL_CHANNEL_BLOCKS_INL_H_
 #endif
 
+#include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/highway.h>
 
 HWY_BEFORE_NAMESPACE();

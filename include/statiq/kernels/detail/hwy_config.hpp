@@ -1,0 +1,24 @@
+// Included before Highway by every statiq header (and by a translation unit that includes Highway's
+// foreach_target.h before statiq): works around Highway 1.0.3 (Debian 12), whose detect_targets.h tests an
+// undefined macro (HWY_BASELINE, meaning HWY_BASELINE_TARGETS) before making AVX3_DL attainable. A translation
+// unit compiled for a CPU with AVX3_DL's features (-march=native on Ice Lake, Zen 4 and later) then has AVX3_DL as
+// its static target but not among its targets, and Highway stops with "Logic error: best baseline should be
+// included in dynamic targets". Opting in to AVX3_DL when the compiler's flags make it the baseline is what that
+// test meant to do; it changes nothing on other CPUs. Define HWY_WANT_AVX3_DL (or HWY_DISABLED_TARGETS including
+// HWY_AVX3_DL) yourself to decide otherwise.
+#pragma once
+
+#if !defined(HWY_WANT_AVX3_DL) && !defined(HIGHWAY_HWY_DETECT_TARGETS_H_) && defined(__AVX512F__) && \
+    defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && defined(__AVXVNNI__) &&  \
+    defined(__VAES__) && defined(__VPCLMULQDQ__) && defined(__AVX512VBMI__) && defined(__AVX512VBMI2__) && \
+    defined(__AVX512VPOPCNTDQ__) && defined(__AVX512BITALG__)
+#define HWY_WANT_AVX3_DL 1
+#endif
+
+// AVX512-VNNI among the translation unit's own flags: statiq's AVX3_DL kernels use vpdpbusd on zmm only then,
+// because Highway 1.0.3's AVX3_DL target attributes enable AVX-VNNI but not AVX512-VNNI.
+#if defined(__AVX512VNNI__)
+#define STATIQ_AVX512VNNI 1
+#else
+#define STATIQ_AVX512VNNI 0
+#endif
