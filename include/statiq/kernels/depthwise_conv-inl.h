@@ -20,7 +20,7 @@
 #include "statiq/kernels/detail/unroll.hpp"
 #include "statiq/kernels/ref/conv2d_q.hpp"
 
-#if HWY_TARGET == HWY_AVX2
+#if STATIQ_X86_INT8_PATHS
 #include <immintrin.h>
 #endif
 
@@ -173,7 +173,7 @@ HWY_INLINE void DepthwiseConvChannels(const conv2d_dims& d, const qconv_params& 
   ref::conv2d_q(d, q, x, w, bias, y);  // fewer than 4 channels
 }
 
-#if HWY_TARGET == HWY_AVX2
+#if STATIQ_X86_INT8_PATHS  // AVX2, or AVX3_DL with AVX512-VNNI (256-bit vectors, QuadStep = vpdpbusd)
 // Channels per tap-pair block: the i16 lanes of a __m256i.
 inline constexpr int kTapPairLanes = 16;
 
@@ -568,8 +568,10 @@ HWY_INLINE bool DepthwiseConvRowQuads(const conv2d_dims& d, const qconv_params& 
       ((d.k_w - 1) * d.dil_w + 1) * ((d.k_h + 3) / 4) > kRowQuadColumns / 2)
     return false;
   const std::size_t n = static_cast<std::size_t>(d.in_c) * d.k_h * d.k_w;
-  for (std::size_t i = 0; i < n; ++i)
-    if (w[i] < -64 || w[i] > 64) return false;
+  if constexpr (!detail::kQuadStepAnyWeight) {  // vpmaddubsw: exact for 7-bit weights
+    for (std::size_t i = 0; i < n; ++i)
+      if (w[i] < -64 || w[i] > 64) return false;
+  }
   const auto passes = [&](auto kh, auto kw, auto lanes) {
     constexpr int kLanes = decltype(lanes)::value;
     for (int c = 0; c < d.in_c; c += kRowQuadPassChannels)
@@ -600,7 +602,7 @@ HWY_INLINE bool DepthwiseConvTapPairs(const conv2d_dims& d, const qconv_params& 
   else DepthwiseConvTapPairPasses<0, 0>(d, q, x, w, bias, y);
   return true;
 }
-#endif  // HWY_TARGET == HWY_AVX2
+#endif  // STATIQ_X86_INT8_PATHS
 #endif  // HWY_TARGET != HWY_SCALAR
 
 template <class TI, class TO>
@@ -610,7 +612,7 @@ HWY_INLINE void DepthwiseConv(const conv2d_dims& d, const qconv_params& q, const
   ref::conv2d_q(d, q, x, w, bias, y);
 #else
   if (d.k_h * d.k_w > kDepthwiseMaxTaps) return ref::conv2d_q(d, q, x, w, bias, y);
-#if HWY_TARGET == HWY_AVX2
+#if STATIQ_X86_INT8_PATHS
   if (DepthwiseConvRowQuads(d, q, x, w, bias, y)) return;
   if (DepthwiseConvTapPairs(d, q, x, w, bias, y)) return;
 #endif

@@ -13,19 +13,27 @@
 #include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/highway.h>
 
-#if HWY_TARGET == HWY_AVX2
+#if STATIQ_X86_INT8_PATHS
 #include <immintrin.h>
 #endif
 
 HWY_BEFORE_NAMESPACE();
 namespace statiq::kernels::HWY_NAMESPACE::detail {
 
-#if HWY_TARGET == HWY_AVX2
-// acc + the four taps' products of 8 lanes: x holds each lane's 4 u8 activations, w its 4 s8 weights. Exact for
-// |w| <= 64: vpmaddubsw's pair sums stay within 255 * (64 + 64) = 32640 (no saturation); vpmaddwd by ones
-// adds the two pairs in 32 bits.
+#if STATIQ_X86_INT8_PATHS
+// Whether QuadStep is exact for every s8 weight (vpdpbusd), not only for |w| <= 64 (vpmaddubsw).
+inline constexpr bool kQuadStepAnyWeight = HWY_TARGET != HWY_AVX2;
+
+// acc + the four taps' products of 8 lanes: x holds each lane's 4 u8 activations, w its 4 s8 weights. AVX2: exact
+// for |w| <= 64: vpmaddubsw's pair sums stay within 255 * (64 + 64) = 32640 (no saturation); vpmaddwd by ones
+// adds the two pairs in 32 bits. AVX3_DL: one vpdpbusd, exact for any weights (ones unused).
 HWY_INLINE __m256i QuadStep(__m256i acc, __m256i x, __m256i w, __m256i ones) {
+#if HWY_TARGET == HWY_AVX2
   return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), ones));
+#else
+  (void)ones;
+  return _mm256_dpbusd_epi32(acc, x, w);
+#endif
 }
 
 // Clamps bytes to [lo, hi] (lo8 / hi8: the bounds in every byte), unsigned for u8 output, signed for s8.
@@ -45,7 +53,7 @@ HWY_INLINE __m128i PackBytes16(__m256i a, __m256i b, __m256i lo8, __m256i hi8) {
       std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(s16, s16) : _mm256_packs_epi16(s16, s16), lo8, hi8);
   return _mm256_castsi256_si128(_mm256_permute4x64_epi64(b8, 0x08));
 }
-#endif  // HWY_TARGET == HWY_AVX2
+#endif  // STATIQ_X86_INT8_PATHS
 
 }  // namespace statiq::kernels::HWY_NAMESPACE::detail
 HWY_AFTER_NAMESPACE();

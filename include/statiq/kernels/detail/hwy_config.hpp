@@ -22,3 +22,7 @@
 #else
 #define STATIQ_AVX512VNNI 0
 #endif
+
+// True (in #if) in the foreach_target pass of a target that runs statiq's hand-written x86 int8 paths on 256-bit
+// vectors: AVX2 (vpmaddubsw with 7-bit weights) and AVX3_DL with AVX512-VNNI (vpdpbusd, any weights).
+#define STATIQ_X86_INT8_PATHS (HWY_TARGET == HWY_AVX2 || (HWY_TARGET == HWY_AVX3_DL && STATIQ_AVX512VNNI))
