@@ -398,7 +398,7 @@ HWY_NOINLINE void FirstLayerRowsBlock(D32 d32, const conv2d_dims& dims, const ge
   }
   // kQuad: kernel row r of the chunk's first column starts at quad_rows + r * quad_row_step.
   [[maybe_unused]] const int quad_row_step = whole ? d.dil_h * img_row_bytes : row_bytes;
-  const std::uint8_t* quad_rows = bytes;
+  [[maybe_unused]] const std::uint8_t* quad_rows = bytes;
   const auto run = [&]([[maybe_unused]] auto k_short) HWY_ATTR {
     for (int ro = 0; ro < rows_out; ++ro) {
       for (int ow0 = 0; ow0 < cols; ow0 += chunk) {

@@ -914,10 +914,13 @@ namespace vnni {
 
 inline constexpr std::size_t kMaxSegments = 16;  // segments per row (kernel rows of an implicit convolution)
 
+HWY_INLINE __mmask16 FirstLanes(std::size_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << n) - 1);
+}
+
 // Bias, multipliers or shifts of the 16 channels from c0 (n of them valid; masked loads never touch the rest).
 HWY_INLINE __m512i Load16(const std::uint8_t* base, std::size_t c0, std::size_t n) {
-  const __mmask16 m = n >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << n) - 1);
-  return _mm512_maskz_loadu_epi32(m, base + 4 * c0);
+  return _mm512_maskz_loadu_epi32(FirstLanes(n), base + 4 * c0);
 }
 
 // acc += 4 u8 x s8 products per s32 lane. In asm: with the intrinsic GCC 12 copied every accumulator to a new
@@ -926,28 +929,79 @@ HWY_INLINE void Dpbusd(__m512i& acc, __m512i x_u8, __m512i w_s8) {
   __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(x_u8), "v"(w_s8));
 }
 
-// acc[r][z] += the tile's products. Row r's k values lie in nseg segments of sg groups each, segment s at
-// tab[r * nseg + s] (a plain GEMM: one segment per row); with tail (one segment only) the last k % 4 activations
-// follow as one more group, zero-filled.
-// Not inlined: on its own, GCC keeps the MR x NZ accumulators in registers; inlined into the block's epilogue it
-// kept them on the stack (2.6x slower).
-template <std::size_t MR, std::size_t NZ, class TIn>
+// One zmm of output channels: [c0, c0 + nc), nc <= 16, and its requantization constants (detail::RequantizeQ31's
+// short form where the blob and zero point allow it, Sink::short_rq, else the general one), built once per block.
+struct Zmm16 {
+  std::size_t c0;
+  __mmask16 lanes;  // the nc channels to write
+  hn::Vec512<std::int32_t> bias, mult, mult_odd, shr, add;
+  hn::Vec512<std::int64_t> rnd_even, rnd_odd;
+};
+
+template <class TOut>
+HWY_INLINE Zmm16 MakeZmm16(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t c0, std::size_t nc,
+                           std::size_t loaded) {
+  const hn::Full512<std::int32_t> d32;
+  const hn::Full512<std::int64_t> d64;
+  const hn::Full512<std::uint64_t> du64;
+  using V = hn::Vec512<std::int32_t>;
+  Zmm16 c;
+  c.c0 = c0;
+  c.lanes = FirstLanes(nc);
+  c.bias = V{Load16(pk.bias(), c0, loaded)};
+  c.mult = V{Load16(pk.multiplier(), c0, nc)};
+  const V shift = V{Load16(pk.shift(), c0, nc)};
+  c.shr = hn::Sub(shift, hn::Set(d32, 32));
+  c.mult_odd = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, c.mult)));
+  const V one = hn::Set(d32, 1);
+  c.add = hn::Add(hn::Shl(one, hn::Sub(c.shr, one)), hn::Shl(hn::Set(d32, out.zp), c.shr));  // short form only
+  const auto sh64 = hn::BitCast(du64, shift), one64 = hn::Set(du64, 1);
+  c.rnd_even = hn::BitCast(d64, hn::Shl(one64, hn::Sub(hn::And(sh64, hn::Set(du64, 0xFFFFFFFFull)), one64)));
+  c.rnd_odd = hn::BitCast(d64, hn::Shl(one64, hn::Sub(hn::ShiftRight<32>(sh64), one64)));
+  return c;
+}
+
+// Writes the channels c.lanes of [c.c0, c.c0 + 16) of output row y_row from their s32 sums.
+template <bool kShort, class TOut>
+HWY_INLINE void Emit(const Sink<TOut>& out, const Zmm16& c, TOut* HWY_RESTRICT y_row, __m512i sums) {
+  const __mmask16 m = c.lanes;
+  TOut* HWY_RESTRICT y = y_row + c.c0;
+  if constexpr (std::is_same_v<TOut, std::int32_t>) {
+    _mm512_mask_storeu_epi32(y, m, sums);
+  } else {
+    const hn::Full512<std::int32_t> d32;
+    using V = hn::Vec512<std::int32_t>;
+    const V r = detail::RequantizeQ31<kShort>(d32, V{sums}, c.mult, c.mult_odd, c.shr, c.add, c.rnd_even,
+                                              c.rnd_odd, hn::Set(d32, out.zp));
+    // [lo, hi] lies within TOut's range: the truncating narrow keeps every clamped value.
+    const V clamped = hn::Min(hn::Max(r, hn::Set(d32, out.lo)), hn::Set(d32, out.hi));
+    _mm_mask_storeu_epi8(y, m, _mm512_cvtepi32_epi8(clamped.raw));
+  }
+}
+
+// One tile, products and epilogue: rows [m, m + mr) (mr <= MR; the rows past mr repeat row mr - 1's pointers) x
+// NZ zmm of 16 channels. Row r's k values lie in nseg segments of sg groups each, segment s at tab[r * nseg + s]
+// (a plain GEMM: one segment per row); with tail (one segment only) the last k % 4 activations follow as one more
+// group, zero-filled. w: the first panel's group 0; zmm z takes panel p + 2z's groups in its lower half and those
+// hi[z] bytes further (the next panel, or the same one past the last) in its upper half.
+// Not inlined, with no lambda touching the accumulators and no call inside: so GCC keeps the MR x NZ accumulators
+// in registers (inlined into its caller, or through a lambda, they went to the stack: 2.6x slower).
+template <std::size_t MR, std::size_t NZ, bool kShort, class TIn, class TOut>
 HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&hi)[NZ], std::size_t ps,
                        const TIn* const* tab, std::size_t nseg, std::size_t sg, bool tail, std::size_t k,
-                       __m512i (&out)[MR][NZ]) {
+                       const Zmm16 (&zc)[NZ], const Sink<TOut>& out, std::size_t m, std::size_t mr) {
   constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
-  __m512i acc[MR][NZ];  // a local copy, kept in registers
+  __m512i acc[MR][NZ];
   STATIQ_UNROLL(16)
   for (std::size_t r = 0; r < MR; ++r) {
     STATIQ_UNROLL(4)
-    for (std::size_t z = 0; z < NZ; ++z) acc[r][z] = out[r][z];
+    for (std::size_t z = 0; z < NZ; ++z) acc[r][z] = zc[z].bias.raw;
   }
   const TIn* rows[MR];
   const std::uint8_t* wz[NZ];
   STATIQ_UNROLL(4)
   for (std::size_t z = 0; z < NZ; ++z) wz[z] = w + 2 * z * ps;
-  // Per group: 2 x NZ weight halves, then each row's 4 activations broadcast against them. Written out twice
-  // (full groups, then the tail): through a lambda capturing acc, GCC kept the accumulators on the stack.
+  // Per group: 2 x NZ weight halves, then each row's 4 activations broadcast against them.
   __m512i wv[NZ];
 #define STATIQ_VNNI_WEIGHTS(g)                                                                                \
   STATIQ_UNROLL(4)                                                                                            \
@@ -958,30 +1012,29 @@ HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&h
   }
   for (std::size_t s = 0; s < nseg; ++s) {
     STATIQ_UNROLL(16)
-    for (std::size_t r = 0; r < MR; ++r) rows[r] = tab[r * nseg + s];
+    for (std::size_t r = 0; r < MR; ++r) rows[r] = tab[(r < mr ? r : mr - 1) * nseg + s];
     for (std::size_t g = 0; g < sg; ++g) {
-    STATIQ_VNNI_WEIGHTS(g)
-    STATIQ_UNROLL(16)
-    for (std::size_t r = 0; r < MR; ++r) {
-      std::uint32_t q;
-      std::memcpy(&q, rows[r] + 4 * g, 4);
-      if constexpr (kFlip) q ^= 0x80808080u;
-      const __m512i x = _mm512_set1_epi32(static_cast<int>(q));
-      STATIQ_UNROLL(4)
-      for (std::size_t z = 0; z < NZ; ++z) Dpbusd(acc[r][z], x, wv[z]);
+      STATIQ_VNNI_WEIGHTS(g)
+      STATIQ_UNROLL(16)
+      for (std::size_t r = 0; r < MR; ++r) {
+        std::uint32_t q;
+        std::memcpy(&q, rows[r] + 4 * g, 4);
+        if constexpr (kFlip) q ^= 0x80808080u;
+        const __m512i x = _mm512_set1_epi32(static_cast<int>(q));
+        STATIQ_UNROLL(4)
+        for (std::size_t z = 0; z < NZ; ++z) Dpbusd(acc[r][z], x, wv[z]);
+      }
     }
-    }
+    STATIQ_UNROLL(4)
     for (std::size_t z = 0; z < NZ; ++z) wz[z] += sg * (gemm_nr * gemm_kr);
   }
-  if (tail) {  // the last k % 4 activations (after the one segment's sg groups), zero-filled; no call inside the
-              // tile: every zmm is caller-saved
-    const std::size_t groups = sg;
+  if (tail) {  // the last k % 4 activations after the one segment's sg groups (wz is past them), zero-filled
     STATIQ_VNNI_WEIGHTS(0)
     STATIQ_UNROLL(16)
     for (std::size_t r = 0; r < MR; ++r) {
       std::uint32_t q = 0;
-      for (std::size_t i = 4 * groups; i < k; ++i)
-        q |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(rows[r][i])) << (8 * (i - 4 * groups));
+      for (std::size_t i = 4 * sg; i < k; ++i)
+        q |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(rows[r][i])) << (8 * (i - 4 * sg));
       if constexpr (kFlip) q ^= 0x80808080u;  // the padding bytes meet zero weights
       const __m512i x = _mm512_set1_epi32(static_cast<int>(q));
       STATIQ_UNROLL(4)
@@ -989,108 +1042,60 @@ HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&h
     }
   }
 #undef STATIQ_VNNI_WEIGHTS
-  STATIQ_UNROLL(16)
-  for (std::size_t r = 0; r < MR; ++r) {
+  if (out.pool4) {  // rows in windows of 4 (mr a multiple of 4): the requantized maximum of each window
     STATIQ_UNROLL(4)
-    for (std::size_t z = 0; z < NZ; ++z) out[r][z] = acc[r][z];
+    for (std::size_t r = 0; r + 4 <= MR; r += 4) {
+      if (r >= mr) break;
+      STATIQ_UNROLL(4)
+      for (std::size_t z = 0; z < NZ; ++z) {
+        const __m512i best = _mm512_max_epi32(_mm512_max_epi32(acc[r][z], acc[r + 1][z]),
+                                              _mm512_max_epi32(acc[r + 2][z], acc[r + 3][z]));
+        Emit<kShort>(out, zc[z], out.y + (m + r) / 4 * out.stride, best);
+      }
+    }
+    return;
+  }
+  TOut* y_row = out.y + m * out.stride;
+  STATIQ_UNROLL(16)
+  for (std::size_t r = 0; r < MR; ++r, y_row += out.stride) {
+    if (r >= mr) break;
+    STATIQ_UNROLL(4)
+    for (std::size_t z = 0; z < NZ; ++z) Emit<kShort>(out, zc[z], y_row, acc[r][z]);
   }
 }
 
-// Requantization constants of the 16 channels from c0 (nc valid), built once per block and used by its MR rows:
-// detail::RequantizeQ31's short form where the blob and zero point allow it (Sink::short_rq), else the general one.
-struct Requant16 {
-  hn::Vec512<std::int32_t> mult, mult_odd, shr, add, zp, lo, hi;
-  hn::Vec512<std::int64_t> rnd_even, rnd_odd;
-};
-
-template <class TOut>
-HWY_INLINE Requant16 MakeRequant16(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t c0, std::size_t nc) {
-  const hn::Full512<std::int32_t> d32;
-  const hn::Full512<std::int64_t> d64;
-  const hn::Full512<std::uint64_t> du64;
-  using V = hn::Vec512<std::int32_t>;
-  Requant16 c;
-  c.mult = V{Load16(pk.multiplier(), c0, nc)};
-  const V shift = V{Load16(pk.shift(), c0, nc)};
-  c.shr = hn::Sub(shift, hn::Set(d32, 32));
-  c.mult_odd = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, c.mult)));
-  c.zp = hn::Set(d32, out.zp);
-  c.lo = hn::Set(d32, out.lo);
-  c.hi = hn::Set(d32, out.hi);
-  const V one = hn::Set(d32, 1);
-  c.add = hn::Add(hn::Shl(one, hn::Sub(c.shr, one)), hn::Shl(c.zp, c.shr));  // short form only
-  const auto sh64 = hn::BitCast(du64, shift), one64 = hn::Set(du64, 1);
-  c.rnd_even = hn::BitCast(d64, hn::Shl(one64, hn::Sub(hn::And(sh64, hn::Set(du64, 0xFFFFFFFFull)), one64)));
-  c.rnd_odd = hn::BitCast(d64, hn::Shl(one64, hn::Sub(hn::ShiftRight<32>(sh64), one64)));
-  return c;
-}
-
-// Writes row `row` of the zmm covering channels c0.. (nc <= 16 valid) from its s32 sums.
-template <bool kShort, class TOut>
-HWY_INLINE void Emit(const Sink<TOut>& out, const Requant16& c, std::size_t row, std::size_t c0, std::size_t nc,
-                     __m512i sums) {
-  const __mmask16 m = nc >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << nc) - 1);
-  TOut* HWY_RESTRICT y = out.y + row * out.stride + c0;
-  if constexpr (std::is_same_v<TOut, std::int32_t>) {
-    (void)c;
-    _mm512_mask_storeu_epi32(y, m, sums);
-  } else {
-    const hn::Full512<std::int32_t> d32;
-    using V = hn::Vec512<std::int32_t>;
-    const V r = detail::RequantizeQ31<kShort>(d32, V{sums}, c.mult, c.mult_odd, c.shr, c.add, c.rnd_even,
-                                              c.rnd_odd, c.zp);
-    // [lo, hi] lies within TOut's range: the truncating narrow keeps every clamped value.
-    _mm_mask_storeu_epi8(y, m, _mm512_cvtepi32_epi8(hn::Min(hn::Max(r, c.lo), c.hi).raw));
-  }
-}
-
-// Rows [m, m + mr) x the zmm of panels [p, min(p + 2 * NZ, p_end)); fewer panels than 2 * NZ - 1 take a narrower
-// tile. tab: the rows' segment pointers from row m on (tab[r * nseg + s], see Tile); the tile reads row m + mr - 1
-// again in place of the rows past mr.
+// The zmm of panels [p, min(p + 2 * NZ, p_end)) over rows [0, rows) in tiles of MR (the last one: of 4 or fewer
+// rows when it has that few). tab: the rows' segment pointers (tab[r * nseg + s], see Tile). Fewer panels than
+// 2 * NZ - 1 take a narrower tile.
 template <std::size_t MR, std::size_t NZ, class TIn, class TOut>
-HWY_INLINE void Block(const gemm_packed_view& pk, const TIn* const* tab, std::size_t nseg, std::size_t sg,
-                      const Sink<TOut>& out, std::size_t m, std::size_t mr, std::size_t p, std::size_t p_end) {
+HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, std::size_t nseg, std::size_t sg,
+                        const Sink<TOut>& out, std::size_t rows, std::size_t p, std::size_t p_end) {
   if constexpr (NZ > 1) {
-    if ((p_end - p + 1) / 2 < NZ) return Block<MR, NZ - 1>(pk, tab, nseg, sg, out, m, mr, p, p_end);
+    if ((p_end - p + 1) / 2 < NZ) return Columns<MR, NZ - 1>(pk, tab, nseg, sg, out, rows, p, p_end);
   }
   const std::size_t k = pk.k(), panels = pk.np() / gemm_nr;
   const std::size_t ps = pk.kp() / gemm_kr * gemm_nr * gemm_kr;  // bytes per panel
+  const bool tail = nseg == 1 && k % gemm_kr != 0;
   std::size_t hi[NZ];
-  __m512i acc[MR][NZ];
+  Zmm16 zc[NZ];
   for (std::size_t z = 0; z < NZ; ++z) {
-    const std::size_t p0 = p + 2 * z;
+    const std::size_t p0 = p + 2 * z, c0 = gemm_nr * p0;
     hi[z] = p0 + 1 < panels ? ps : 0;  // past the last panel the upper half repeats it (never written)
-    const __m512i b = Load16(pk.bias(), gemm_nr * p0, p0 + 1 < panels ? 16 : 8);
-    for (std::size_t r = 0; r < MR; ++r) acc[r][z] = b;
+    zc[z] = MakeZmm16(out, pk, c0, out.n_end - c0 < 16 ? out.n_end - c0 : 16, p0 + 1 < panels ? 16 : 8);
   }
-  const TIn* const* rows = tab;
-  const TIn* padded[MR * kMaxSegments];
-  if (mr < MR) {
-    for (std::size_t r = 0; r < MR; ++r)
-      for (std::size_t s = 0; s < nseg; ++s) padded[r * nseg + s] = tab[(r < mr ? r : mr - 1) * nseg + s];
-    rows = padded;
-  }
-  Tile<MR, NZ>(pk.group(p, 0), hi, ps, rows, nseg, sg, nseg == 1 && k % gemm_kr != 0, k, acc);
-  const auto emit = [&](auto k_short) HWY_ATTR {
+  const std::uint8_t* w = pk.group(p, 0);
+  const auto run = [&](auto k_short) HWY_ATTR {
     constexpr bool kShort = decltype(k_short)::value;
-    for (std::size_t z = 0; z < NZ; ++z) {
-      const std::size_t c0 = gemm_nr * (p + 2 * z);
-      const std::size_t nc = out.n_end - c0 < 16 ? out.n_end - c0 : 16;
-      Requant16 c;
-      if constexpr (!std::is_same_v<TOut, std::int32_t>) c = MakeRequant16(out, pk, c0, nc);
-      if (out.pool4) {  // rows in windows of 4; mr is a multiple of 4
-        for (std::size_t r = 0; r + 4 <= mr; r += 4) {
-          const __m512i best = _mm512_max_epi32(_mm512_max_epi32(acc[r][z], acc[r + 1][z]),
-                                                _mm512_max_epi32(acc[r + 2][z], acc[r + 3][z]));
-          Emit<kShort>(out, c, (m + r) / 4, c0, nc, best);
-        }
-        continue;
-      }
-      for (std::size_t r = 0; r < mr; ++r) Emit<kShort>(out, c, m + r, c0, nc, acc[r][z]);
+    std::size_t m = 0;
+    for (; m + MR <= rows; m += MR) Tile<MR, NZ, kShort>(w, hi, ps, tab + m * nseg, nseg, sg, tail, k, zc, out, m, MR);
+    if (m == rows) return;
+    if constexpr (MR > 4) {
+      if (rows - m <= 4) return Tile<4, NZ, kShort>(w, hi, ps, tab + m * nseg, nseg, sg, tail, k, zc, out, m, rows - m);
     }
+    Tile<MR, NZ, kShort>(w, hi, ps, tab + m * nseg, nseg, sg, tail, k, zc, out, m, rows - m);
   };
-  if (out.short_rq) emit(std::true_type{});
-  else emit(std::false_type{});
+  if (out.short_rq && !std::is_same_v<TOut, std::int32_t>) run(std::true_type{});
+  else run(std::false_type{});
 }
 
 inline constexpr std::size_t kMR = 8, kNZ = 2;
@@ -1101,37 +1106,35 @@ template <class TIn, class TOut>
 HWY_INLINE void PanelsSeg(const gemm_packed_view& pk, std::size_t rows, const TIn* const* tab, std::size_t nseg,
                           std::size_t sg, const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
   for (std::size_t p = p_begin; p < p_end; p += 2 * kNZ) {
-    for (std::size_t m = 0; m < rows; m += kMR) {
-      const std::size_t mr = rows - m < kMR ? rows - m : kMR;
-      if (mr > 4) Block<kMR, kNZ>(pk, tab + m * nseg, nseg, sg, out, m, mr, p, p_end);
-      else Block<4, kNZ>(pk, tab + m * nseg, nseg, sg, out, m, mr, p, p_end);
+    if (p_end - p == 5 || p_end - p == 6) {  // the last 40 or 48 channels: one tile of 3 zmm, not 2 + 1
+      Columns<kMR, 3>(pk, tab, nseg, sg, out, rows, p, p_end);
+      return;
     }
+    Columns<kMR, kNZ>(pk, tab, nseg, sg, out, rows, p, p_end);
   }
 }
 
 template <class TIn, class TOut>
 HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* x, std::size_t x_stride,
                        const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
-  const std::size_t k = pk.k();
+  const std::size_t sg = pk.k() / gemm_kr;
   if (rows == 1) {  // GEMV: 1 row x 4 zmm (64 channels)
     const TIn* a[1] = {x};
-    for (std::size_t p = p_begin; p < p_end; p += 8) Block<1, 4>(pk, a, 1, k / gemm_kr, out, 0, 1, p, p_end);
+    for (std::size_t p = p_begin; p < p_end; p += 8) Columns<1, 4>(pk, a, 1, sg, out, 1, p, p_end);
     return;
   }
-  // Row blocks of about 64 KiB of activations; a panel pair's weights stay in L1 across a block's row tiles.
+  // Row blocks of about 64 KiB of activations (a panel pair's weights stay in L1 across a block's row tiles), with
+  // a table of their row pointers.
+  constexpr std::size_t kBlock = 256;
   std::size_t mb = 65536 / (pk.kp() + 1) / kMR * kMR;
-  mb = mb < kMR ? kMR : mb;
+  mb = mb < kMR ? kMR : (mb > kBlock ? kBlock : mb);
+  const TIn* a[kBlock];
   for (std::size_t m0 = 0; m0 < rows; m0 += mb) {
-    const std::size_t m1 = m0 + mb < rows ? m0 + mb : rows;
-    for (std::size_t p = p_begin; p < p_end; p += 2 * kNZ) {
-      for (std::size_t m = m0; m < m1; m += kMR) {
-        const std::size_t mr = m1 - m < kMR ? m1 - m : kMR;
-        const TIn* a[kMR];
-        for (std::size_t r = 0; r < kMR; ++r) a[r] = x + (m + (r < mr ? r : mr - 1)) * x_stride;
-        if (mr > 4) Block<kMR, kNZ>(pk, a, 1, k / gemm_kr, out, m, kMR < mr ? kMR : mr, p, p_end);
-        else Block<4, kNZ>(pk, a, 1, k / gemm_kr, out, m, mr, p, p_end);
-      }
-    }
+    const std::size_t n = rows - m0 < mb ? rows - m0 : mb;
+    for (std::size_t r = 0; r < n; ++r) a[r] = x + (m0 + r) * x_stride;
+    Sink<TOut> o = out;
+    o.y = out.y + (out.pool4 ? m0 / 4 : m0) * out.stride;
+    PanelsSeg(pk, n, a, 1, sg, o, p_begin, p_end);
   }
 }
 
