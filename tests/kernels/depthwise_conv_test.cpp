@@ -27,7 +27,7 @@ namespace {
 
 #if STATIQ_X86_INT8_PATHS
 // How many shapes the tap-pair and row-quad kernels took (each must take some): AVX2 (row-quad with 7-bit weights)
-// and AVX3_DL with AVX512-VNNI (row-quad on vpdpbusd, any weights).
+// and AVX-512 with AVX512-VNNI (row-quad on vpdpbusd, any weights).
 std::size_t tap_pair_shapes = 0, row_quad_shapes = 0;
 #endif
 
@@ -131,7 +131,7 @@ void TestDepthwiseConv() {
             CheckDepthwiseOnce<std::uint8_t>(d, rng, test::fill::random, test::fill::random, mis % 8);
             CheckDepthwiseOnce<std::int8_t>(d, rng, test::fill::random, test::fill::random, mis % 8);
 #if HWY_TARGET == HWY_AVX2
-            if (c >= 16) {  // 7-bit weights: the row-quad kernel (AVX3_DL takes it with any weights)
+            if (c >= 16) {  // 7-bit weights: the row-quad kernel (VNNI takes it with any weights)
               CheckDepthwiseOnce<std::uint8_t>(d, rng, test::fill::random, test::fill::random, mis % 8, std::nullopt, 64);
               CheckDepthwiseOnce<std::int8_t>(d, rng, test::fill::random, test::fill::random, mis % 8, std::nullopt, 64);
             }

@@ -685,8 +685,9 @@ inline bool GemmOnInput(const conv2d_dims& d) {
          d.pad_bottom == 0 && d.pad_right == 0 && d.out_h == d.in_h && d.out_w == d.in_w;
 }
 
-#if HWY_TARGET == HWY_AVX2 || (HWY_TARGET == HWY_AVX3_DL && STATIQ_AVX512VNNI)
-// Implicit convolution (no im2col) for the vpmaddubsw GEMM route (AVX2) and the vpdpbusd one (AVX3_DL): with groups == 1 and dil_w == 1, kernel row kh
+#if HWY_TARGET == HWY_AVX2 || STATIQ_VNNI_PATHS
+// Implicit convolution (no im2col) for the vpmaddubsw GEMM route (AVX2) and the vpdpbusd one (STATIQ_VNNI_PATHS):
+// with groups == 1 and dil_w == 1, kernel row kh
 // of a pixel's patch is k_w * in_c values lying contiguous in the NHWC input, so the GEMM reads each patch as
 // k_h segments in place (PanelsSegAVX2) from a table of pointers per row. Only the segments that cross the
 // left or right padding are assembled (in a scratch tile); a kernel row wholly in the top or bottom padding
@@ -859,7 +860,7 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
 #endif
   }
 }
-#endif  // HWY_AVX2 or AVX3_DL with AVX512-VNNI
+#endif  // HWY_AVX2 or STATIQ_VNNI_PATHS
 
 }  // namespace conv_detail
 
@@ -879,7 +880,7 @@ HWY_NOINLINE void Conv2dQ(const conv2d_dims& d, const std::uint8_t* HWY_RESTRICT
   if (d.groups == 1 && d.in_c <= 4 && k <= static_cast<std::size_t>(conv_detail::kFirstLayerMaxK))
     return conv_detail::FirstLayer(d, gemm_packed_view{packed}, x, y_zp, lo, hi, y);
 #endif
-#if HWY_TARGET == HWY_AVX2 || (HWY_TARGET == HWY_AVX3_DL && STATIQ_AVX512VNNI)
+#if HWY_TARGET == HWY_AVX2 || STATIQ_VNNI_PATHS
   if (!direct && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed}))
     return conv_detail::ImplicitConv<false>(d, packed, x, y_zp, lo, hi, y);
 #endif
@@ -929,7 +930,7 @@ HWY_NOINLINE void Conv2dQMaxPool2(const conv2d_dims& d, const std::uint8_t* HWY_
 #if HWY_TARGET != HWY_SCALAR
   if (conv_detail::FirstLayerPooled(d, gemm_packed_view{packed}, x, y_zp, lo, hi, y)) return;
 #endif
-#if HWY_TARGET == HWY_AVX2 || (HWY_TARGET == HWY_AVX3_DL && STATIQ_AVX512VNNI)
+#if HWY_TARGET == HWY_AVX2 || STATIQ_VNNI_PATHS
   if (conv_detail::ImplicitConvFits(d, gemm_packed_view{packed}))
     return conv_detail::ImplicitConv<true>(d, packed, x, y_zp, lo, hi, y);
 #endif
