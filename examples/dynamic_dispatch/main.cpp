@@ -37,5 +37,13 @@ int main() {
   std::printf("target %s:", statiq::kernels::dynamic::target_name());
   for (auto v : y) std::printf(" %d", v);
   std::printf("\n");
-  return y == want ? 0 : 1;
+  // A batch of 6 rows takes the GEMM's tiles rather than the GEMV.
+  constexpr std::size_t M = 6;
+  std::array<std::uint8_t, M * K> xb{};
+  for (std::size_t i = 0; i < xb.size(); ++i) xb[i] = static_cast<std::uint8_t>(i * 29 % 256);
+  std::array<std::uint8_t, M * N> yb{}, wantb{};
+  statiq::kernels::dynamic::matmul_u8s8_to_u8(packed.data(), M, xb.data(), K, 0, 0, 255, yb.data(), N);
+  statiq::kernels::ref::gemm_requantize(M, N, K, xb.data(), x_zp, weights.data(), bias.data(), &mult, false, 0, 0,
+                                        255, wantb.data());
+  return y == want && yb == wantb ? 0 : 1;
 }

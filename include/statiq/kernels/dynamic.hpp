@@ -24,7 +24,8 @@
 
 namespace statiq::kernels::dynamic {
 
-// Name of the chosen target ("AVX2", "SSE4", "NEON", "SVE", "SCALAR", ...).
+// Name of the chosen target ("AVX2", "SSE4", "NEON", "SVE", "SCALAR", ...). On AVX3 the int8 GEMM runs the AVX2
+// pass's kernels unless this translation unit's flags include AVX512-VNNI (the AVX3 pass has no others).
 const char* target_name();
 // Highway's bit of the chosen target (HWY_AVX2, ...), for tests.
 std::int64_t target();
@@ -146,7 +147,19 @@ table choose() {
   (void)cpu;
   // best first, as Highway orders its targets
 #if (HWY_TARGETS & HWY_AVX3) && HWY_ARCH_X86
-  if (cpu & HWY_AVX3) return STATIQ_DYNAMIC_ENTRY(HWY_AVX3, N_AVX3);
+  if (cpu & HWY_AVX3) {
+    table t = STATIQ_DYNAMIC_ENTRY(HWY_AVX3, N_AVX3);
+#if !STATIQ_AVX512VNNI && (HWY_TARGETS & HWY_AVX2)
+    // Without AVX512-VNNI among this translation unit's flags the AVX3 pass has only the portable int8 tile: the
+    // int8 GEMM comes from the AVX2 pass instead (vpmaddubsw or the widening route: 784x32x288 at 208 against 64
+    // GOPS on a Zen 5); float and requantization stay AVX3's.
+    t.gemm_u8_u8 = &N_AVX2::GemmPacked<std::uint8_t, std::uint8_t>;
+    t.gemm_s8_s8 = &N_AVX2::GemmPacked<std::int8_t, std::int8_t>;
+    t.gemm_u8_s32 = &N_AVX2::GemmPacked<std::uint8_t, std::int32_t>;
+    t.gemm_s8_s32 = &N_AVX2::GemmPacked<std::int8_t, std::int32_t>;
+#endif
+    return t;
+  }
 #endif
 #if (HWY_TARGETS & HWY_AVX2) && HWY_ARCH_X86
   if (cpu & HWY_AVX2) return STATIQ_DYNAMIC_ENTRY(HWY_AVX2, N_AVX2);
