@@ -962,109 +962,162 @@ HWY_INLINE Zmm16 MakeZmm16(const Sink<TOut>& out, const gemm_packed_view& pk, st
   return c;
 }
 
-// Writes the channels c.lanes of [c.c0, c.c0 + 16) of output row y_row from their s32 sums.
+// The epilogue's values for all of a tile's zmm, held in locals: the stores are of bytes, which may alias
+// anything, so GCC re-read every constant, pointer and mask through the Sink and the Zmm16s for each zmm (17
+// instructions per zmm, now 11).
+template <class TOut>
+struct Epilogue {
+  TOut* y;
+  std::size_t stride;
+  __m512i zp, lo, hi;
+  // Lane 2i: lane 2i + 1 of the even lanes' 64-bit products (their high words); lane 2i + 1: lane 2i + 1 of the
+  // odd lanes' products. One vpermt2d in place of a shift and a blend.
+  __m512i high_words;
+  HWY_INLINE explicit Epilogue(const Sink<TOut>& out)
+      : y(out.y), stride(out.stride), zp(_mm512_set1_epi32(out.zp)), lo(_mm512_set1_epi32(out.lo)),
+        hi(_mm512_set1_epi32(out.hi)),
+        high_words(_mm512_set_epi32(31, 15, 29, 13, 27, 11, 25, 9, 23, 7, 21, 5, 19, 3, 17, 1)) {}
+};
+
+// Writes the channels c.lanes of [c.c0, c.c0 + 16) of output row y_row from their s32 sums: detail::RequantizeQ31
+// (the short form with kShort), the clamp to [lo, hi] and the narrowing.
 template <bool kShort, class TOut>
-HWY_INLINE void Emit(const Sink<TOut>& out, const Zmm16& c, TOut* HWY_RESTRICT y_row, __m512i sums) {
-  const __mmask16 m = c.lanes;
-  TOut* HWY_RESTRICT y = y_row + c.c0;
+HWY_INLINE void Emit(const Epilogue<TOut>& e, const Zmm16& c, __mmask16 m, TOut* HWY_RESTRICT y, __m512i sums) {
   if constexpr (std::is_same_v<TOut, std::int32_t>) {
     _mm512_mask_storeu_epi32(y, m, sums);
   } else {
-    const hn::Full512<std::int32_t> d32;
-    using V = hn::Vec512<std::int32_t>;
-    const V r = detail::RequantizeQ31<kShort>(d32, V{sums}, c.mult, c.mult_odd, c.shr, c.add, c.rnd_even,
-                                              c.rnd_odd, hn::Set(d32, out.zp));
+    __m512i pe = _mm512_mul_epi32(sums, c.mult.raw);
+    __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(sums, 32), c.mult_odd.raw);
+    __m512i r;
+    if constexpr (kShort) {
+      r = _mm512_srav_epi32(_mm512_add_epi32(_mm512_permutex2var_epi32(pe, e.high_words, po), c.add.raw),
+                            c.shr.raw);
+    } else {
+      pe = _mm512_add_epi64(pe, c.rnd_even.raw);
+      po = _mm512_add_epi64(po, c.rnd_odd.raw);
+      r = _mm512_add_epi32(_mm512_srav_epi32(_mm512_permutex2var_epi32(pe, e.high_words, po), c.shr.raw), e.zp);
+    }
     // [lo, hi] lies within TOut's range: the truncating narrow keeps every clamped value.
-    const V clamped = hn::Min(hn::Max(r, hn::Set(d32, out.lo)), hn::Set(d32, out.hi));
-    _mm_mask_storeu_epi8(y, m, _mm512_cvtepi32_epi8(clamped.raw));
+    r = _mm512_min_epi32(_mm512_max_epi32(r, e.lo), e.hi);
+    _mm_mask_storeu_epi8(y, m, _mm512_cvtepi32_epi8(r));
   }
 }
 
 // One tile, products and epilogue: rows [m, m + mr) (mr <= MR; the rows past mr repeat row mr - 1's pointers) x
 // NZ zmm of 16 channels. Row r's k values lie in nseg segments of sg groups each, segment s at tab[r * nseg + s]
 // (a plain GEMM: one segment per row); with tail (one segment only) the last k % 4 activations follow as one more
-// group, zero-filled. w: the first panel's group 0; zmm z takes panel p + 2z's groups in its lower half and those
-// hi[z] bytes further (the next panel, or the same one past the last) in its upper half.
+// group, zero-filled. goff != nullptr (nseg == 1, no tail): group g of row r lies at tab[r] + goff[g] (the
+// implicit convolution on a padded input, where every row's kernel rows lie at the same offsets from its first:
+// one loop over all groups, no segment switches). w: the first panel's group 0; zmm z takes panel p + 2z's groups
+// in its lower half and those hi[z] bytes further (the next panel, or the same one past the last) in its upper
+// half.
 // Not inlined, with no lambda touching the accumulators and no call inside: so GCC keeps the MR x NZ accumulators
 // in registers (inlined into its caller, or through a lambda, they went to the stack: 2.6x slower).
 template <std::size_t MR, std::size_t NZ, bool kShort, class TIn, class TOut>
 HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&hi)[NZ], std::size_t ps,
-                       const TIn* const* tab, std::size_t nseg, std::size_t sg, bool tail, std::size_t k,
-                       const Zmm16 (&zc)[NZ], const Sink<TOut>& out, std::size_t m, std::size_t mr) {
+                       const TIn* const* tab, const std::ptrdiff_t* goff, std::size_t nseg, std::size_t sg,
+                       bool tail, std::size_t k, const Zmm16 (&zc)[NZ], const Sink<TOut>& out, std::size_t m,
+                       std::size_t mr) {
   constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
   __m512i acc[MR][NZ];
-  STATIQ_UNROLL(16)
+  STATIQ_UNROLL_FULL(16)
   for (std::size_t r = 0; r < MR; ++r) {
-    STATIQ_UNROLL(4)
+    STATIQ_UNROLL_FULL(4)
     for (std::size_t z = 0; z < NZ; ++z) acc[r][z] = zc[z].bias.raw;
   }
   const TIn* rows[MR];  // segment s of each row (the tail reads segment 0, the only one then)
-  STATIQ_UNROLL(16)
+  STATIQ_UNROLL_FULL(16)
   for (std::size_t r = 0; r < MR; ++r) rows[r] = tab[(r < mr ? r : mr - 1) * nseg];
   const std::uint8_t* wz[NZ];
-  STATIQ_UNROLL(4)
+  STATIQ_UNROLL_FULL(4)
   for (std::size_t z = 0; z < NZ; ++z) wz[z] = w + 2 * z * ps;
   constexpr std::size_t kGroupBytes = gemm_nr * gemm_kr;  // step per group
   // Per group: 2 x NZ weight halves, then each row's 4 activations broadcast against them.
   __m512i wv[NZ];
 #define STATIQ_VNNI_WEIGHTS(g)                                                                                \
-  STATIQ_UNROLL(4)                                                                                            \
+  STATIQ_UNROLL_FULL(4)                                                                                            \
   for (std::size_t z = 0; z < NZ; ++z) {                                                                      \
     const std::uint8_t* lo = wz[z] + (g) * kGroupBytes;                                                       \
     wv[z] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo))), \
                                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo + hi[z])), 1);          \
   }
-  for (std::size_t s = 0; s < nseg; ++s) {
-    STATIQ_UNROLL(16)
-    for (std::size_t r = 0; r < MR; ++r) rows[r] = tab[(r < mr ? r : mr - 1) * nseg + s];
-    for (std::size_t g = 0; g < sg; ++g) {
-      STATIQ_VNNI_WEIGHTS(g)
-      STATIQ_UNROLL(16)
-      for (std::size_t r = 0; r < MR; ++r) {
-        std::uint32_t q;
-        std::memcpy(&q, rows[r] + 4 * g, 4);
-        if constexpr (kFlip) q ^= 0x80808080u;
-        const __m512i x = _mm512_set1_epi32(static_cast<int>(q));
-        STATIQ_UNROLL(4)
-        for (std::size_t z = 0; z < NZ; ++z) Dpbusd(acc[r][z], x, wv[z]);
-      }
-    }
-    STATIQ_UNROLL(4)
-    for (std::size_t z = 0; z < NZ; ++z) wz[z] += sg * kGroupBytes;
+  // Each row's 4 activations at offset o broadcast against the group's weights.
+#define STATIQ_VNNI_ROWS(o)                                                                                   \
+  STATIQ_UNROLL_FULL(16)                                                                                           \
+  for (std::size_t r = 0; r < MR; ++r) {                                                                      \
+    std::uint32_t q;                                                                                          \
+    std::memcpy(&q, rows[r] + (o), 4);                                                                        \
+    if constexpr (kFlip) q ^= 0x80808080u;                                                                    \
+    const __m512i x = _mm512_set1_epi32(static_cast<int>(q));                                                 \
+    STATIQ_UNROLL_FULL(4)                                                                                          \
+    for (std::size_t z = 0; z < NZ; ++z) Dpbusd(acc[r][z], x, wv[z]);                                         \
   }
+  if (goff != nullptr) {
+    for (std::size_t g = 0; g < sg; ++g) {
+      const std::ptrdiff_t o = goff[g];
+      STATIQ_VNNI_WEIGHTS(g)
+      STATIQ_VNNI_ROWS(o)
+    }
+  } else {
+    for (std::size_t s = 0; s < nseg; ++s) {
+      STATIQ_UNROLL_FULL(16)
+      for (std::size_t r = 0; r < MR; ++r) rows[r] = tab[(r < mr ? r : mr - 1) * nseg + s];
+      for (std::size_t g = 0; g < sg; ++g) {
+        STATIQ_VNNI_WEIGHTS(g)
+        STATIQ_VNNI_ROWS(4 * g)
+      }
+      STATIQ_UNROLL_FULL(4)
+      for (std::size_t z = 0; z < NZ; ++z) wz[z] += sg * kGroupBytes;
+    }
+  }
+#undef STATIQ_VNNI_ROWS
   if (tail) {  // the last k % 4 activations after the one segment's sg groups (wz is past them), zero-filled
     STATIQ_VNNI_WEIGHTS(0)
-    STATIQ_UNROLL(16)
+    STATIQ_UNROLL_FULL(16)
     for (std::size_t r = 0; r < MR; ++r) {
-      std::uint32_t q = 0;
-      for (std::size_t i = 4 * sg; i < k; ++i)
-        q |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(rows[r][i])) << (8 * (i - 4 * sg));
+      // 1 to 3 bytes (as a loop GCC vectorised it on zmm, spilling accumulators around it)
+      const TIn* t = rows[r] + 4 * sg;
+      std::uint32_t q = static_cast<std::uint8_t>(t[0]);
+      if (k - 4 * sg > 1) q |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(t[1])) << 8;
+      if (k - 4 * sg > 2) q |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(t[2])) << 16;
       if constexpr (kFlip) q ^= 0x80808080u;  // the padding bytes meet zero weights
       const __m512i x = _mm512_set1_epi32(static_cast<int>(q));
-      STATIQ_UNROLL(4)
+      STATIQ_UNROLL_FULL(4)
       for (std::size_t z = 0; z < NZ; ++z) Dpbusd(acc[r][z], x, wv[z]);
     }
   }
 #undef STATIQ_VNNI_WEIGHTS
+  const Epilogue<TOut> e(out);
+  __mmask16 lanes[NZ];
+  TOut* y_col[NZ];
+  STATIQ_UNROLL_FULL(4)
+  for (std::size_t z = 0; z < NZ; ++z) {
+    lanes[z] = zc[z].lanes;
+    y_col[z] = e.y + zc[z].c0;
+  }
   if (out.pool4) {  // rows in windows of 4 (mr a multiple of 4): the requantized maximum of each window
-    STATIQ_UNROLL(4)
+    // (A guard, not a break: Clang unrolls only loops without an early exit, and else keeps acc in memory.)
+    STATIQ_UNROLL_FULL(4)
     for (std::size_t r = 0; r + 4 <= MR; r += 4) {
-      if (r >= mr) break;
-      STATIQ_UNROLL(4)
-      for (std::size_t z = 0; z < NZ; ++z) {
-        const __m512i best = _mm512_max_epi32(_mm512_max_epi32(acc[r][z], acc[r + 1][z]),
-                                              _mm512_max_epi32(acc[r + 2][z], acc[r + 3][z]));
-        Emit<kShort>(out, zc[z], out.y + (m + r) / 4 * out.stride, best);
+      if (r < mr) {
+        const std::size_t row = (m + r) / 4 * e.stride;
+        STATIQ_UNROLL_FULL(4)
+        for (std::size_t z = 0; z < NZ; ++z) {
+          const __m512i best = _mm512_max_epi32(_mm512_max_epi32(acc[r][z], acc[r + 1][z]),
+                                                _mm512_max_epi32(acc[r + 2][z], acc[r + 3][z]));
+          Emit<kShort>(e, zc[z], lanes[z], y_col[z] + row, best);
+        }
       }
     }
     return;
   }
-  TOut* y_row = out.y + m * out.stride;
-  STATIQ_UNROLL(16)
-  for (std::size_t r = 0; r < MR; ++r, y_row += out.stride) {
-    if (r >= mr) break;
-    STATIQ_UNROLL(4)
-    for (std::size_t z = 0; z < NZ; ++z) Emit<kShort>(out, zc[z], y_row, acc[r][z]);
+  std::size_t row = m * e.stride;
+  STATIQ_UNROLL_FULL(16)
+  for (std::size_t r = 0; r < MR; ++r, row += e.stride) {
+    if (r < mr) {
+      STATIQ_UNROLL_FULL(4)
+      for (std::size_t z = 0; z < NZ; ++z) Emit<kShort>(e, zc[z], lanes[z], y_col[z] + row, acc[r][z]);
+    }
   }
 }
 
@@ -1072,10 +1125,11 @@ HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&h
 // rows when it has that few). tab: the rows' segment pointers (tab[r * nseg + s], see Tile). Fewer panels than
 // 2 * NZ - 1 take a narrower tile.
 template <std::size_t MR, std::size_t NZ, class TIn, class TOut>
-HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, std::size_t nseg, std::size_t sg,
-                        const Sink<TOut>& out, std::size_t rows, std::size_t p, std::size_t p_end) {
+HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, const std::ptrdiff_t* goff,
+                        std::size_t nseg, std::size_t sg, const Sink<TOut>& out, std::size_t rows, std::size_t p,
+                        std::size_t p_end) {
   if constexpr (NZ > 1) {
-    if ((p_end - p + 1) / 2 < NZ) return Columns<MR, NZ - 1>(pk, tab, nseg, sg, out, rows, p, p_end);
+    if ((p_end - p + 1) / 2 < NZ) return Columns<MR, NZ - 1>(pk, tab, goff, nseg, sg, out, rows, p, p_end);
   }
   const std::size_t k = pk.k(), panels = pk.np() / gemm_nr;
   const std::size_t ps = pk.kp() / gemm_kr * gemm_nr * gemm_kr;  // bytes per panel
@@ -1093,12 +1147,14 @@ HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, std::
   const auto run = [&](auto k_short) HWY_ATTR {
     constexpr bool kShort = decltype(k_short)::value;
     std::size_t m = 0;
-    for (; m + MR <= rows; m += MR) Tile<MR, NZ, kShort>(w, hi, ps, tab + m * nseg, nseg, sg, tail, k, zc, out, m, MR);
+    for (; m + MR <= rows; m += MR)
+      Tile<MR, NZ, kShort>(w, hi, ps, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, MR);
     if (m == rows) return;
     if constexpr (MR > 4) {
-      if (rows - m <= 4) return Tile<4, NZ, kShort>(w, hi, ps, tab + m * nseg, nseg, sg, tail, k, zc, out, m, rows - m);
+      if (rows - m <= 4)
+        return Tile<4, NZ, kShort>(w, hi, ps, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, rows - m);
     }
-    Tile<MR, NZ, kShort>(w, hi, ps, tab + m * nseg, nseg, sg, tail, k, zc, out, m, rows - m);
+    Tile<MR, NZ, kShort>(w, hi, ps, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, rows - m);
   };
   if (out.short_rq && !std::is_same_v<TOut, std::int32_t>) run(std::true_type{});
   else run(std::false_type{});
@@ -1107,16 +1163,18 @@ HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, std::
 inline constexpr std::size_t kMR = 8, kNZ = 2;
 
 // The GEMM over rows given as segment tables (tab[r * nseg + s], nseg <= kMaxSegments, each segment sg whole
-// groups): the implicit convolution's entry (PanelsSegAVX2's counterpart).
+// groups), or (goff != nullptr, nseg == 1) as one pointer per row with group g at tab[r] + goff[g], g < sg: the
+// implicit convolution's entry (PanelsSegAVX2's counterpart).
 template <class TIn, class TOut>
-HWY_INLINE void PanelsSeg(const gemm_packed_view& pk, std::size_t rows, const TIn* const* tab, std::size_t nseg,
-                          std::size_t sg, const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
+HWY_INLINE void PanelsSeg(const gemm_packed_view& pk, std::size_t rows, const TIn* const* tab,
+                          const std::ptrdiff_t* goff, std::size_t nseg, std::size_t sg, const Sink<TOut>& out,
+                          std::size_t p_begin, std::size_t p_end) {
   for (std::size_t p = p_begin; p < p_end; p += 2 * kNZ) {
     if (p_end - p == 5 || p_end - p == 6) {  // the last 40 or 48 channels: one tile of 3 zmm, not 2 + 1
-      Columns<kMR, 3>(pk, tab, nseg, sg, out, rows, p, p_end);
+      Columns<kMR, 3>(pk, tab, goff, nseg, sg, out, rows, p, p_end);
       return;
     }
-    Columns<kMR, kNZ>(pk, tab, nseg, sg, out, rows, p, p_end);
+    Columns<kMR, kNZ>(pk, tab, goff, nseg, sg, out, rows, p, p_end);
   }
 }
 
@@ -1126,7 +1184,7 @@ HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* 
   const std::size_t sg = pk.k() / gemm_kr;
   if (rows == 1) {  // GEMV: 1 row x 4 zmm (64 channels)
     const TIn* a[1] = {x};
-    for (std::size_t p = p_begin; p < p_end; p += 8) Columns<1, 4>(pk, a, 1, sg, out, 1, p, p_end);
+    for (std::size_t p = p_begin; p < p_end; p += 8) Columns<1, 4>(pk, a, nullptr, 1, sg, out, 1, p, p_end);
     return;
   }
   // Row blocks of about 64 KiB of activations (a panel pair's weights stay in L1 across a block's row tiles), with
@@ -1140,7 +1198,7 @@ HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* 
     for (std::size_t r = 0; r < n; ++r) a[r] = x + (m0 + r) * x_stride;
     Sink<TOut> o = out;
     o.y = out.y + (out.pool4 ? m0 / 4 : m0) * out.stride;
-    PanelsSeg(pk, n, a, 1, sg, o, p_begin, p_end);
+    PanelsSeg(pk, n, a, nullptr, 1, sg, o, p_begin, p_end);
   }
 }
 
