@@ -503,6 +503,9 @@ HWY_NOINLINE void DepthwiseConvRowQuadPass(const conv2d_dims& dims, const qconv_
     }
   };
   const auto pixels = [&](auto k_short) HWY_ATTR {
+    // In locals: the output stores are bytes, which may alias the dims, and Clang re-read them through the
+    // closure for every tap.
+    const int dil_w = d.dil_w, stride_w = d.stride_w;
     for (int oh = 0; oh < d.out_h; ++oh) {
       const int ih0 = oh * d.stride_h - d.pad_top;
       for (int ow0 = 0; ow0 < d.out_w; ow0 += chunk) {
@@ -538,7 +541,7 @@ HWY_NOINLINE void DepthwiseConvRowQuadPass(const conv2d_dims& dims, const qconv_
           const __m256i* wu = wq + u * groups * kw_n * kAcc;
           TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow0) * C + cu;
           for (int ow = ow0; ow < ow1; ++ow, yp += C) {
-            const std::uint8_t* bp = buf + (ow - ow0) * d.stride_w * kRecord;
+            const std::uint8_t* bp = buf + (ow - ow0) * stride_w * kRecord;
             // Every loop over the accumulators is unrolled by pragma: at -O2 GCC 12 left them as loops over a stack
             // array (28x28x128 3x3 took 3.3x the -O3 time).
             __m256i acc[kAcc];
@@ -548,7 +551,7 @@ HWY_NOINLINE void DepthwiseConvRowQuadPass(const conv2d_dims& dims, const qconv_
             for (int g = 0; g < groups; ++g) {
               STATIQ_UNROLL(8)
               for (int kw = 0; kw < kw_n; ++kw) {
-                const __m256i* p = reinterpret_cast<const __m256i*>(bp + (g * ncols + kw * d.dil_w) * kRecord);
+                const __m256i* p = reinterpret_cast<const __m256i*>(bp + (g * ncols + kw * dil_w) * kRecord);
                 const __m256i* wp = wu + (g * kw_n + kw) * kAcc;
                 STATIQ_UNROLL(4)
                 for (int j = 0; j < kAcc; ++j) acc[j] = QuadStep(acc[j], _mm256_load_si256(p + j), wp[j], ones);
