@@ -89,6 +89,12 @@ TEST_CASE("dynamic dispatch picks the best supported target, as libhwy would, an
   MESSAGE("dynamic dispatch chose " << std::string(dynamic::target_name()) << ", libhwy would choose "
                                     << std::string(hwy::TargetName(best)));
   CHECK(dynamic::target() == best);
+  // The int8 GEMM's kernels: vpdpbusd on every AVX-512 CPU with AVX512-VNNI (HWY_AVX3_DL implies it), the AVX2
+  // ones on AVX2.
+  const std::string path = dynamic::int8_gemm_path();
+  MESSAGE("dynamic dispatch's int8 GEMM: " << path);
+  if (dynamic::target() == HWY_AVX3 && (hwy::SupportedTargets() & HWY_AVX3_DL)) CHECK(path == "vpdpbusd");
+  if (dynamic::target() == HWY_AVX2) CHECK(path == "avx2");
 
   std::mt19937 rng(22);
   for (int wmax : {127, 64}) {

@@ -24,9 +24,12 @@
 
 namespace statiq::kernels::dynamic {
 
-// Name of the chosen target ("AVX2", "SSE4", "NEON", "SVE", "SCALAR", ...). On AVX3 the int8 GEMM runs the AVX2
-// pass's kernels unless this translation unit's flags include AVX512-VNNI (the AVX3 pass has no others).
+// Name of the chosen target ("AVX2", "SSE4", "NEON", "SVE", "SCALAR", ...). On AVX3 the int8 GEMM runs the
+// vpdpbusd kernels where the CPU has AVX512-VNNI, else the AVX2 pass's (the AVX3 pass's own is portable).
 const char* target_name();
+// Which int8 GEMM kernels the chosen target runs: "vpdpbusd" (AVX-512 VNNI), "avx2" (vpmaddubsw or the widening
+// route) or "portable" (Highway's tile, or plain loops on SCALAR).
+const char* int8_gemm_path();
 // Highway's bit of the chosen target (HWY_AVX2, ...), for tests.
 std::int64_t target();
 
@@ -84,8 +87,10 @@ void requantize_s32_to_s8_per_channel(const std::int32_t* acc, std::size_t n, co
 namespace statiq::kernels::dynamic {
 namespace {
 
-// What this CPU (and OS) supports, as Highway target bits; mirrors Highway 1.0.3's target groups.
-std::int64_t detect_targets() {
+// What this CPU (and OS) supports, as Highway target bits; mirrors Highway 1.0.3's target groups. avx512vnni: the
+// CPU has AVX512-VNNI (meaningful with HWY_AVX3).
+std::int64_t detect_targets(bool& avx512vnni) {
+  avx512vnni = false;
   std::int64_t t = HWY_STATIC_TARGET;  // the baseline the program was compiled for always runs
 #if HWY_ARCH_X86
   unsigned a = 0, b = 0, c = 0, d = 0;
@@ -107,6 +112,7 @@ std::int64_t detect_targets() {
     xcr0 = (std::uint64_t{hi} << 32) | lo;
   }
   const bool os_avx = (xcr0 & 0x6) == 0x6, os_avx512 = (xcr0 & 0xE6) == 0xE6;
+  avx512vnni = (c7 & (1u << 11)) != 0;  // CPUID.7.0:ECX[11]
   const bool g_ssse3 = sse2 && sse3 && ssse3;
   const bool g_sse4 = g_ssse3 && sse41 && sse42 && pclmul && aes;
   const bool g_avx2 = g_sse4 && avx && avx2 && fma && f16c && bmi && bmi2 && lzcnt && os_avx;
@@ -126,6 +132,7 @@ std::int64_t detect_targets() {
 
 struct table {
   std::int64_t target;
+  const char* gemm_path;
   decltype(&HWY_NAMESPACE::GemmPacked<std::uint8_t, std::uint8_t>) gemm_u8_u8;
   decltype(&HWY_NAMESPACE::GemmPacked<std::int8_t, std::int8_t>) gemm_s8_s8;
   decltype(&HWY_NAMESPACE::GemmPacked<std::uint8_t, std::int32_t>) gemm_u8_s32;
@@ -135,51 +142,70 @@ struct table {
   decltype(&HWY_NAMESPACE::RequantizeS32PerChannel<std::int8_t>) requant_s8;
 };
 
-#define STATIQ_DYNAMIC_ENTRY(TARGET, NS)                                                                    \
+#define STATIQ_DYNAMIC_ENTRY(TARGET, NS, PATH)                                                              \
   table {                                                                                                   \
-    TARGET, &NS::GemmPacked<std::uint8_t, std::uint8_t>, &NS::GemmPacked<std::int8_t, std::int8_t>,         \
+    TARGET, PATH, &NS::GemmPacked<std::uint8_t, std::uint8_t>, &NS::GemmPacked<std::int8_t, std::int8_t>,         \
         &NS::GemmPacked<std::uint8_t, std::int32_t>, &NS::GemmPacked<std::int8_t, std::int32_t>,           \
         &NS::DenseF32, &NS::RequantizeS32PerChannel<std::uint8_t>, &NS::RequantizeS32PerChannel<std::int8_t> \
   }
 
 table choose() {
-  const std::int64_t cpu = detect_targets();
+  bool avx512vnni = false;
+  const std::int64_t cpu = detect_targets(avx512vnni);
   (void)cpu;
+  (void)avx512vnni;
   // best first, as Highway orders its targets
 #if (HWY_TARGETS & HWY_AVX3) && HWY_ARCH_X86
   if (cpu & HWY_AVX3) {
-    table t = STATIQ_DYNAMIC_ENTRY(HWY_AVX3, N_AVX3);
-#if !STATIQ_AVX512VNNI && (HWY_TARGETS & HWY_AVX2)
-    // Without AVX512-VNNI among this translation unit's flags the AVX3 pass has only the portable int8 tile: the
-    // int8 GEMM comes from the AVX2 pass instead (vpmaddubsw or the widening route: 784x32x288 at 208 against 64
-    // GOPS on a Zen 5); float and requantization stay AVX3's.
-    t.gemm_u8_u8 = &N_AVX2::GemmPacked<std::uint8_t, std::uint8_t>;
-    t.gemm_s8_s8 = &N_AVX2::GemmPacked<std::int8_t, std::int8_t>;
-    t.gemm_u8_s32 = &N_AVX2::GemmPacked<std::uint8_t, std::int32_t>;
-    t.gemm_s8_s32 = &N_AVX2::GemmPacked<std::int8_t, std::int32_t>;
+    table t = STATIQ_DYNAMIC_ENTRY(HWY_AVX3, N_AVX3, STATIQ_AVX512VNNI ? "vpdpbusd" : "portable");
+#if !STATIQ_AVX512VNNI
+    // This translation unit's flags lack AVX512-VNNI, so the AVX3 pass's GemmPacked is the portable tile. Where
+    // the CPU has AVX512-VNNI the int8 GEMM runs GemmPackedVnni (the vpdpbusd kernels, compiled here all the
+    // same); else the AVX2 pass's (vpmaddubsw or the widening route: 784x32x288 at 208 against 64 GOPS on a
+    // Zen 5). Float and requantization stay AVX3's.
+    if (avx512vnni) {
+      t.gemm_path = "vpdpbusd";
+      t.gemm_u8_u8 = &N_AVX3::GemmPackedVnni<std::uint8_t, std::uint8_t>;
+      t.gemm_s8_s8 = &N_AVX3::GemmPackedVnni<std::int8_t, std::int8_t>;
+      t.gemm_u8_s32 = &N_AVX3::GemmPackedVnni<std::uint8_t, std::int32_t>;
+      t.gemm_s8_s32 = &N_AVX3::GemmPackedVnni<std::int8_t, std::int32_t>;
+    } else {
+#if HWY_TARGETS & HWY_AVX2
+      t.gemm_path = "avx2";
+      t.gemm_u8_u8 = &N_AVX2::GemmPacked<std::uint8_t, std::uint8_t>;
+      t.gemm_s8_s8 = &N_AVX2::GemmPacked<std::int8_t, std::int8_t>;
+      t.gemm_u8_s32 = &N_AVX2::GemmPacked<std::uint8_t, std::int32_t>;
+      t.gemm_s8_s32 = &N_AVX2::GemmPacked<std::int8_t, std::int32_t>;
+#endif
+    }
 #endif
     return t;
   }
 #endif
 #if (HWY_TARGETS & HWY_AVX2) && HWY_ARCH_X86
-  if (cpu & HWY_AVX2) return STATIQ_DYNAMIC_ENTRY(HWY_AVX2, N_AVX2);
+  if (cpu & HWY_AVX2) return STATIQ_DYNAMIC_ENTRY(HWY_AVX2, N_AVX2, "avx2");
 #endif
 #if (HWY_TARGETS & HWY_SSE4) && HWY_ARCH_X86
-  if (cpu & HWY_SSE4) return STATIQ_DYNAMIC_ENTRY(HWY_SSE4, N_SSE4);
+  if (cpu & HWY_SSE4) return STATIQ_DYNAMIC_ENTRY(HWY_SSE4, N_SSE4, "portable");
 #endif
 #if (HWY_TARGETS & HWY_SSSE3) && HWY_ARCH_X86
-  if (cpu & HWY_SSSE3) return STATIQ_DYNAMIC_ENTRY(HWY_SSSE3, N_SSSE3);
+  if (cpu & HWY_SSSE3) return STATIQ_DYNAMIC_ENTRY(HWY_SSSE3, N_SSSE3, "portable");
 #endif
 #if (HWY_TARGETS & HWY_SVE2) && HWY_ARCH_ARM_A64
-  if (cpu & HWY_SVE2) return STATIQ_DYNAMIC_ENTRY(HWY_SVE2, N_SVE2);
+  if (cpu & HWY_SVE2) return STATIQ_DYNAMIC_ENTRY(HWY_SVE2, N_SVE2, "portable");
 #endif
 #if (HWY_TARGETS & HWY_SVE) && HWY_ARCH_ARM_A64
-  if (cpu & HWY_SVE) return STATIQ_DYNAMIC_ENTRY(HWY_SVE, N_SVE);
+  if (cpu & HWY_SVE) return STATIQ_DYNAMIC_ENTRY(HWY_SVE, N_SVE, "portable");
 #endif
 #if (HWY_TARGETS & HWY_NEON) && HWY_ARCH_ARM
-  if (cpu & HWY_NEON) return STATIQ_DYNAMIC_ENTRY(HWY_NEON, N_NEON);
+  if (cpu & HWY_NEON) return STATIQ_DYNAMIC_ENTRY(HWY_NEON, N_NEON, "portable");
 #endif
-  return STATIQ_DYNAMIC_ENTRY(HWY_STATIC_TARGET, HWY_NAMESPACE);
+  return STATIQ_DYNAMIC_ENTRY(HWY_STATIC_TARGET, HWY_NAMESPACE,
+                              HWY_STATIC_TARGET == HWY_AVX2 ? "avx2"
+                              : (STATIQ_AVX512VNNI && (HWY_STATIC_TARGET == HWY_AVX3 ||
+                                                       HWY_STATIC_TARGET == HWY_AVX3_DL))
+                                  ? "vpdpbusd"
+                                  : "portable");
 }
 #undef STATIQ_DYNAMIC_ENTRY
 
@@ -191,6 +217,7 @@ const table& chosen() {
 }  // namespace
 
 const char* target_name() { return hwy::TargetName(chosen().target); }
+const char* int8_gemm_path() { return chosen().gemm_path; }
 std::int64_t target() { return chosen().target; }
 
 void gemm_packed_u8_to_u8(const std::uint8_t* packed, std::size_t rows, const std::uint8_t* x, std::size_t x_stride,

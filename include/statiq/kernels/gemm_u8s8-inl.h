@@ -8,9 +8,10 @@
 //  - otherwise the widening route (vpmovsxbw + vpmaddwd), ~80-125 GOPS on the same shapes; at batch 1 an
 //    activation-splitting vpmaddubsw route (Split1x4) instead.
 // AVX3 / AVX3_DL with AVX512-VNNI in the flags (STATIQ_VNNI_PATHS) run vpdpbusd (4 u8 x s8 products per s32 lane,
-// no s16 step: exact for any weights).
-// Other targets (SSE4, AVX3 without AVX512-VNNI in the flags, NEON, SVE/SVE2) run a portable Highway tile built on ReorderWidenMulAccumulate
-// (exact: s16 x s16 -> s32 pairs); HWY_SCALAR runs plain loops. All equal ref::gemm_s32 bit for bit.
+// no s16 step: exact for any weights); so does GemmPackedVnni on any AVX-512 pass (dynamic dispatch, after CPUID).
+// Other targets (SSE4, AVX3 without AVX512-VNNI in the flags, NEON, SVE/SVE2) run a portable Highway tile built on
+// ReorderWidenMulAccumulate (exact: s16 x s16 -> s32 pairs); HWY_SCALAR runs plain loops. All equal ref::gemm_s32
+// bit for bit.
 
 // Toggling include guard: re-included once per Highway target (foreach_target.h).
 #if defined(STATIQ_KERNELS_GEMM_U8S8_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -34,7 +35,7 @@
 #include "statiq/kernels/ref/requantize.hpp"
 #include "statiq/kernels/requantize-inl.h"
 
-#if HWY_TARGET == HWY_AVX2 || STATIQ_VNNI_PATHS
+#if HWY_TARGET == HWY_AVX2 || STATIQ_AVX512_PASS
 #include <immintrin.h>
 #endif
 
@@ -904,13 +905,15 @@ HWY_INLINE void GemvAVX2(const gemm_packed_view& pk, const TIn* x, const Sink<TO
 #undef STATIQ_PIN
 #endif  // HWY_AVX2
 
-#if STATIQ_VNNI_PATHS
+#if STATIQ_AVX512_PASS
 // AVX-512 VNNI: vpdpbusd adds 4 u8 x s8 products to an s32 lane in one instruction, with no s16 step: exact for
 // full-range weights (no 7-bit weights, no widening route). Two neighbouring 8-channel panels' 32-byte groups fill
 // one zmm (16 channels x 4 k), the zmm's upper half from the next panel (or the same panel again past the last
 // one: those lanes are never written). A tile is MR rows x NZ zmm (2 * NZ panels); each row's 4 activations
-// arrive by vpbroadcastd from memory. Highway 1.0.3's AVX3 / AVX3_DL targets never enable AVX512-VNNI, so this
-// path needs the translation unit's own flags to include it (-march=native on such a CPU does).
+// arrive by vpbroadcastd from memory. Highway 1.0.3's AVX3 / AVX3_DL targets never enable AVX512-VNNI, and the
+// code here needs no compiler support for it (vpdpbusd is inline asm): it compiles in every AVX-512 pass, and runs
+// where the CPU is known to have AVX512-VNNI: STATIQ_VNNI_PATHS (the translation unit's flags include it), or
+// GemmPackedVnni after a CPUID check (dynamic.hpp).
 namespace vnni {
 
 inline constexpr std::size_t kMaxSegments = 16;  // segments per row (kernel rows of an implicit convolution)
@@ -1203,7 +1206,7 @@ HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* 
 }
 
 }  // namespace vnni
-#endif  // STATIQ_VNNI_PATHS
+#endif  // STATIQ_AVX512_PASS
 
 template <class TIn, class TOut>
 HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* x, std::size_t x_stride,
@@ -1224,6 +1227,25 @@ HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* 
 }
 #endif  // HWY_SCALAR
 
+// GemmPacked's body; kVnni: on the vpdpbusd kernels (an AVX-512 pass only) whatever the flags.
+template <bool kVnni, class TIn, class TOut>
+HWY_INLINE void Entry(const std::uint8_t* HWY_RESTRICT packed, std::size_t rows, const TIn* HWY_RESTRICT x,
+                      std::size_t x_stride, TOut* HWY_RESTRICT y, std::size_t y_stride, std::int32_t y_zp,
+                      std::int32_t lo, std::int32_t hi, std::size_t n_begin, std::size_t n_end) {
+  const gemm_packed_view pk{packed};
+  const std::size_t n = pk.n();
+  if (n_end > n) n_end = n;
+  if (rows == 0 || n_begin >= n_end) return;
+  const Sink<TOut> out{y, y_stride, y_zp, lo, hi, n_end, false, ShortRequant(pk, y_zp)};
+  const std::size_t p_begin = n_begin / gemm_nr, p_end = (n_end + gemm_nr - 1) / gemm_nr;
+#if STATIQ_AVX512_PASS
+  if constexpr (kVnni) return vnni::Panels(pk, rows, x, x_stride, out, p_begin, p_end);
+#else
+  static_assert(!kVnni, "the vpdpbusd kernels exist in AVX-512 passes only");
+#endif
+  Panels(pk, rows, x, x_stride, out, p_begin, p_end);
+}
+
 }  // namespace gemm_detail
 
 // y[m][j] = bias'[j] + sum_i x[m][i] * w[j][i] (s32; TOut = std::int32_t), or that sum requantized with the
@@ -1236,14 +1258,22 @@ HWY_NOINLINE void GemmPacked(const std::uint8_t* HWY_RESTRICT packed, std::size_
                              std::size_t x_stride, TOut* HWY_RESTRICT y, std::size_t y_stride, std::int32_t y_zp,
                              std::int32_t lo, std::int32_t hi, std::size_t n_begin = 0,
                              std::size_t n_end = static_cast<std::size_t>(-1)) {
-  const gemm_packed_view pk{packed};
-  const std::size_t n = pk.n();
-  if (n_end > n) n_end = n;
-  if (rows == 0 || n_begin >= n_end) return;
-  const gemm_detail::Sink<TOut> out{y, y_stride, y_zp, lo, hi, n_end, false,
-                                    gemm_detail::ShortRequant(pk, y_zp)};
-  gemm_detail::Panels(pk, rows, x, x_stride, out, n_begin / gemm_nr, (n_end + gemm_nr - 1) / gemm_nr);
+  gemm_detail::Entry<false>(packed, rows, x, x_stride, y, y_stride, y_zp, lo, hi, n_begin, n_end);
 }
+
+#if STATIQ_AVX512_PASS
+// GemmPacked on the vpdpbusd kernels whatever the translation unit's flags, for a caller that has checked the CPU
+// for AVX512-VNNI (dynamic.hpp's dispatch: its translation unit is compiled for an old baseline, and its AVX-512
+// pass would otherwise run the portable tile). Static dispatch never needs it: GemmPacked takes these kernels
+// wherever the flags include AVX512-VNNI.
+template <class TIn, class TOut>
+HWY_NOINLINE void GemmPackedVnni(const std::uint8_t* HWY_RESTRICT packed, std::size_t rows,
+                                 const TIn* HWY_RESTRICT x, std::size_t x_stride, TOut* HWY_RESTRICT y,
+                                 std::size_t y_stride, std::int32_t y_zp, std::int32_t lo, std::int32_t hi,
+                                 std::size_t n_begin = 0, std::size_t n_end = static_cast<std::size_t>(-1)) {
+  gemm_detail::Entry<true>(packed, rows, x, x_stride, y, y_stride, y_zp, lo, hi, n_begin, n_end);
+}
+#endif
 
 // GemmPacked with a 2x2 max pool fused (Sink::pool4): rows (a multiple of 4) come in groups of 4, the pixels of
 // one pooling window; y row m / 4 = the requantized maximum of the group's sums = max_pool(GemmPacked(...)).

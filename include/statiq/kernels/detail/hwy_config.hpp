@@ -23,9 +23,13 @@
 #define STATIQ_AVX512VNNI 0
 #endif
 
-// True (in #if) in the foreach_target pass of an AVX-512 target (AVX3, AVX3_DL) whose translation unit's flags
-// include AVX512-VNNI (Cascade Lake, Zen 4 and later with -march=native): statiq's vpdpbusd kernels run there.
-#define STATIQ_VNNI_PATHS ((HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL) && STATIQ_AVX512VNNI)
+// True (in #if) in the foreach_target pass of an AVX-512 target (AVX3, AVX3_DL): statiq's vpdpbusd kernels compile
+// there (their one VNNI instruction is inline asm).
+#define STATIQ_AVX512_PASS (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL)
+
+// True (in #if) in an AVX-512 pass whose translation unit's flags include AVX512-VNNI (Cascade Lake, Zen 4 and
+// later with -march=native): statiq's vpdpbusd kernels run there.
+#define STATIQ_VNNI_PATHS (STATIQ_AVX512_PASS && STATIQ_AVX512VNNI)
 
 // True (in #if) in the foreach_target pass of a target that runs statiq's hand-written x86 int8 paths on 256-bit
 // vectors: AVX2 (vpmaddubsw with 7-bit weights) and STATIQ_VNNI_PATHS (vpdpbusd, any weights).
