@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine and runs every statiq test leg: CMake + g++ (everything), Meson + clang
-# (everything), AddressSanitizer + UndefinedBehaviorSanitizer, header self-containment, the ONNX importer
+# (everything), AddressSanitizer + UndefinedBehaviorSanitizer, the kernel tests for AVX-512 without AVX512-VNNI
+# (where the CPU has AVX-512), header self-containment, the ONNX importer
 # and conformance tests, and the aarch64 kernel tests under qemu. Prints each leg's time; exits non-zero if
-# any leg fails.  Usage: tools/test.sh [leg ...]   (legs: cmake-gcc meson-clang sanitizers headers onnx aarch64)
+# any leg fails.  Usage: tools/test.sh [leg ...]
+# (legs: cmake-gcc meson-clang sanitizers avx512-novnni headers onnx aarch64)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -11,7 +13,7 @@ cd "$root"
 jobs=$(nproc)
 build=${STATIQ_BUILD_ROOT:-$root/build}
 legs=("$@")
-[ ${#legs[@]} -gt 0 ] || legs=(cmake-gcc meson-clang sanitizers headers onnx aarch64)
+[ ${#legs[@]} -gt 0 ] || legs=(cmake-gcc meson-clang sanitizers avx512-novnni headers onnx aarch64)
 passed=0 failed=0
 summary=()
 
@@ -41,6 +43,20 @@ leg_sanitizers() {
     cmake --build "$build/sanitize" -j "$jobs" &&
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
       ctest --test-dir "$build/sanitize" -j "$jobs" --output-on-failure -E "^(compile_fail|consumer)\\."
+}
+# AVX-512 without AVX512-VNNI among the flags (Skylake-SP with -march=native): the AVX3 pass runs the AVX2 GEMM and
+# implicit convolution kernels, which no other leg compiles there. Only the kernel tests and the dynamic dispatch
+# example (about 2 minutes); skipped on a CPU without AVX-512, which could not run them.
+leg_avx512_novnni() {
+  if ! grep -qw avx512bw /proc/cpuinfo || ! grep -qw avx512vl /proc/cpuinfo || ! grep -qw avx512dq /proc/cpuinfo; then
+    echo "no AVX-512 on this CPU: skipped"
+    return 0
+  fi
+  cmake -S . -B "$build/avx512-novnni" -G Ninja "${gcc_release[@]}" -DSTATIQ_NATIVE=OFF \
+    -DCMAKE_CXX_FLAGS=-march=skylake-avx512 -DSTATIQ_BUILD_BENCH=OFF -DSTATIQ_BUILD_TOOLS=OFF >/dev/null &&
+    cmake --build "$build/avx512-novnni" -j "$jobs" --target statiq_kernel_tests statiq_dynamic_dispatch &&
+    "$build/avx512-novnni/tests/kernels/statiq_kernel_tests" &&
+    "$build/avx512-novnni/examples/dynamic_dispatch/statiq_dynamic_dispatch"
 }
 leg_headers() { bash tools/ci/check_headers.sh; }
 leg_onnx() {

@@ -95,7 +95,7 @@ void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test
       conv_detail::FirstLayerQuadWeights(gemm_packed_view{packed.data()}, 0, 16))
     ++quad_first_layers;
 #endif
-#if HWY_TARGET == HWY_AVX2 || STATIQ_VNNI_PATHS
+#if STATIQ_AVX2_GEMM_PATHS || STATIQ_VNNI_PATHS
   if (!(d.groups == 1 && d.in_c <= 4 && d.k_h * d.k_w * d.in_c <= conv_detail::kFirstLayerMaxK) &&
       !conv_detail::GemmOnInput(d) && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed.data()})) {
     ++implicit_convs;  // the pooled run below takes it too
@@ -290,8 +290,9 @@ void TestConv2d() {
   }
   CHECK(pooled_convs > 0);
   if (HWY_TARGET != HWY_SCALAR) CHECK(pooled_first_layers > 0);
-  // the implicit convolution ran (AVX2: vpmaddubsw; AVX-512 with VNNI: vpdpbusd, also for full-range weights)
-  if (HWY_TARGET == HWY_AVX2 || STATIQ_VNNI_PATHS) {
+  // the implicit convolution ran (AVX2, and AVX-512 without AVX512-VNNI in the flags: vpmaddubsw; AVX-512 with it:
+  // vpdpbusd, also for full-range weights)
+  if (STATIQ_AVX2_GEMM_PATHS || STATIQ_VNNI_PATHS) {
     CHECK(implicit_convs > 0);
     CHECK(implicit_assembled > 0);
   }

@@ -685,8 +685,9 @@ inline bool GemmOnInput(const conv2d_dims& d) {
          d.pad_bottom == 0 && d.pad_right == 0 && d.out_h == d.in_h && d.out_w == d.in_w;
 }
 
-#if HWY_TARGET == HWY_AVX2 || STATIQ_VNNI_PATHS
-// Implicit convolution (no im2col) for the vpmaddubsw GEMM route (AVX2) and the vpdpbusd one (STATIQ_VNNI_PATHS):
+#if STATIQ_AVX2_GEMM_PATHS || STATIQ_VNNI_PATHS
+// Implicit convolution (no im2col) for the vpmaddubsw GEMM route (STATIQ_AVX2_GEMM_PATHS: AVX2, and AVX-512
+// without AVX512-VNNI in the flags) and the vpdpbusd one (STATIQ_VNNI_PATHS):
 // with groups == 1 and dil_w == 1, kernel row kh
 // of a pixel's patch is k_w * in_c values lying contiguous in the NHWC input, so the GEMM reads each patch as
 // k_h segments in place (PanelsSegAVX2) from a table of pointers per row. Only the segments that cross the
@@ -701,7 +702,7 @@ static_assert(kImplicitPadBytes >= kIm2colBytes, "the scratch serves both");
 
 inline bool ImplicitConvFits(const conv2d_dims& d, const gemm_packed_view& pk) {
   const std::size_t seg = static_cast<std::size_t>(d.k_w) * d.in_c;
-#if HWY_TARGET == HWY_AVX2
+#if STATIQ_AVX2_GEMM_PATHS
   if ((pk.flags() & gemm_pairs_fit_s16) == 0) return false;  // vpdpbusd is exact for every weight
 #else
   (void)pk;
@@ -852,7 +853,7 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
   const PixelOrder<kPool> pixel{d.out_w};
   const std::size_t panels = (static_cast<std::size_t>(d.out_c) + gemm_nr - 1) / gemm_nr;
   const bool short_rq = gemm_detail::ShortRequant(pk, y_zp);
-#if HWY_TARGET == HWY_AVX2
+#if STATIQ_AVX2_GEMM_PATHS
   constexpr bool offsets = false;
 #else
   // On the padded copy the VNNI tile reads group g of every row at its first segment plus goff[g]: one pointer
@@ -874,7 +875,7 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
     ImplicitRows(padded ? dp : d, padded ? scratch : x, zrow, r0, n, pixel, tab, padded ? nullptr : scratch, offsets);
     const gemm_detail::Sink<TOut> out{y + (kPool ? r0 / 4 : r0) * d.out_c, static_cast<std::size_t>(d.out_c), y_zp,
                                       lo, hi, static_cast<std::size_t>(d.out_c), kPool, short_rq};
-#if HWY_TARGET == HWY_AVX2
+#if STATIQ_AVX2_GEMM_PATHS
     gemm_detail::PanelsSegAVX2(pk, n, tab, static_cast<std::size_t>(d.k_h), seg / gemm_kr, out, 0, panels);
 #else
     if (offsets) gemm_detail::vnni::PanelsSeg(pk, n, tab, goff, 1, groups, out, 0, panels);
@@ -882,7 +883,7 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
 #endif
   }
 }
-#endif  // HWY_AVX2 or STATIQ_VNNI_PATHS
+#endif  // STATIQ_AVX2_GEMM_PATHS or STATIQ_VNNI_PATHS
 
 }  // namespace conv_detail
 
@@ -902,7 +903,7 @@ HWY_NOINLINE void Conv2dQ(const conv2d_dims& d, const std::uint8_t* HWY_RESTRICT
   if (d.groups == 1 && d.in_c <= 4 && k <= static_cast<std::size_t>(conv_detail::kFirstLayerMaxK))
     return conv_detail::FirstLayer(d, gemm_packed_view{packed}, x, y_zp, lo, hi, y);
 #endif
-#if HWY_TARGET == HWY_AVX2 || STATIQ_VNNI_PATHS
+#if STATIQ_AVX2_GEMM_PATHS || STATIQ_VNNI_PATHS
   if (!direct && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed}))
     return conv_detail::ImplicitConv<false>(d, packed, x, y_zp, lo, hi, y);
 #endif
@@ -952,7 +953,7 @@ HWY_NOINLINE void Conv2dQMaxPool2(const conv2d_dims& d, const std::uint8_t* HWY_
 #if HWY_TARGET != HWY_SCALAR
   if (conv_detail::FirstLayerPooled(d, gemm_packed_view{packed}, x, y_zp, lo, hi, y)) return;
 #endif
-#if HWY_TARGET == HWY_AVX2 || STATIQ_VNNI_PATHS
+#if STATIQ_AVX2_GEMM_PATHS || STATIQ_VNNI_PATHS
   if (conv_detail::ImplicitConvFits(d, gemm_packed_view{packed}))
     return conv_detail::ImplicitConv<true>(d, packed, x, y_zp, lo, hi, y);
 #endif

@@ -25,7 +25,7 @@
 namespace statiq::kernels::dynamic {
 
 // Name of the chosen target ("AVX2", "SSE4", "NEON", "SVE", "SCALAR", ...). On AVX3 the int8 GEMM runs the
-// vpdpbusd kernels where the CPU has AVX512-VNNI, else the AVX2 pass's (the AVX3 pass's own is portable).
+// vpdpbusd kernels where the CPU has AVX512-VNNI, else the AVX2 kernels.
 const char* target_name();
 // Which int8 GEMM kernels the chosen target runs: "vpdpbusd" (AVX-512 VNNI), "avx2" (vpmaddubsw or the widening
 // route) or "portable" (Highway's tile, or plain loops on SCALAR).
@@ -157,26 +157,17 @@ table choose() {
   // best first, as Highway orders its targets
 #if (HWY_TARGETS & HWY_AVX3) && HWY_ARCH_X86
   if (cpu & HWY_AVX3) {
-    table t = STATIQ_DYNAMIC_ENTRY(HWY_AVX3, N_AVX3, STATIQ_AVX512VNNI ? "vpdpbusd" : "portable");
+    table t = STATIQ_DYNAMIC_ENTRY(HWY_AVX3, N_AVX3, STATIQ_AVX512VNNI ? "vpdpbusd" : "avx2");
 #if !STATIQ_AVX512VNNI
-    // This translation unit's flags lack AVX512-VNNI, so the AVX3 pass's GemmPacked is the portable tile. Where
-    // the CPU has AVX512-VNNI the int8 GEMM runs GemmPackedVnni (the vpdpbusd kernels, compiled here all the
-    // same); else the AVX2 pass's (vpmaddubsw or the widening route: 784x32x288 at 208 against 64 GOPS on a
-    // Zen 5). Float and requantization stay AVX3's.
+    // This translation unit's flags lack AVX512-VNNI, so the AVX3 pass's GemmPacked runs the AVX2 kernels
+    // (vpmaddubsw or the widening route). Where the CPU has AVX512-VNNI the int8 GEMM runs GemmPackedVnni
+    // instead: the vpdpbusd kernels, compiled here all the same (784x32x288: 704 against 208 GOPS on a Zen 5).
     if (avx512vnni) {
       t.gemm_path = "vpdpbusd";
       t.gemm_u8_u8 = &N_AVX3::GemmPackedVnni<std::uint8_t, std::uint8_t>;
       t.gemm_s8_s8 = &N_AVX3::GemmPackedVnni<std::int8_t, std::int8_t>;
       t.gemm_u8_s32 = &N_AVX3::GemmPackedVnni<std::uint8_t, std::int32_t>;
       t.gemm_s8_s32 = &N_AVX3::GemmPackedVnni<std::int8_t, std::int32_t>;
-    } else {
-#if HWY_TARGETS & HWY_AVX2
-      t.gemm_path = "avx2";
-      t.gemm_u8_u8 = &N_AVX2::GemmPacked<std::uint8_t, std::uint8_t>;
-      t.gemm_s8_s8 = &N_AVX2::GemmPacked<std::int8_t, std::int8_t>;
-      t.gemm_u8_s32 = &N_AVX2::GemmPacked<std::uint8_t, std::int32_t>;
-      t.gemm_s8_s32 = &N_AVX2::GemmPacked<std::int8_t, std::int32_t>;
-#endif
     }
 #endif
     return t;
@@ -200,12 +191,11 @@ table choose() {
 #if (HWY_TARGETS & HWY_NEON) && HWY_ARCH_ARM
   if (cpu & HWY_NEON) return STATIQ_DYNAMIC_ENTRY(HWY_NEON, N_NEON, "portable");
 #endif
+  constexpr bool avx512 = HWY_STATIC_TARGET == HWY_AVX3 || HWY_STATIC_TARGET == HWY_AVX3_DL;
   return STATIQ_DYNAMIC_ENTRY(HWY_STATIC_TARGET, HWY_NAMESPACE,
-                              HWY_STATIC_TARGET == HWY_AVX2 ? "avx2"
-                              : (STATIQ_AVX512VNNI && (HWY_STATIC_TARGET == HWY_AVX3 ||
-                                                       HWY_STATIC_TARGET == HWY_AVX3_DL))
-                                  ? "vpdpbusd"
-                                  : "portable");
+                              avx512 && STATIQ_AVX512VNNI                   ? "vpdpbusd"
+                              : avx512 || HWY_STATIC_TARGET == HWY_AVX2 ? "avx2"
+                                                                            : "portable");
 }
 #undef STATIQ_DYNAMIC_ENTRY
 

@@ -235,7 +235,7 @@ HWY_INLINE void PanelsPortable(const gemm_packed_view& pk, std::size_t rows, con
   }
 }
 
-#if HWY_TARGET == HWY_AVX2
+#if STATIQ_AVX2_GEMM_PATHS
 // AVX2 tile: MR rows x NP panels (8 channels each), raw intrinsics.
 // kPairs (gemm_pairs_fit_s16): vpmaddubsw (u8 x s8 -> s16 pair sums, exact because the packer proved
 // 255 * (|w_a| + |w_b|) <= 32640) + vpmaddwd by ones + vpaddd: 3 ops per 32 MAC, 2 of them on Zen 3's two
@@ -903,7 +903,7 @@ HWY_INLINE void GemvAVX2(const gemm_packed_view& pk, const TIn* x, const Sink<TO
   for (; p < p_end; ++p) BlockAVX2<1, 1, kPairs>(pk, 0, p, x, 0, widened, out);
 }
 #undef STATIQ_PIN
-#endif  // HWY_AVX2
+#endif  // STATIQ_AVX2_GEMM_PATHS
 
 #if STATIQ_AVX512_PASS
 // AVX-512 VNNI: vpdpbusd adds 4 u8 x s8 products to an s32 lane in one instruction, with no s16 step: exact for
@@ -1211,7 +1211,7 @@ HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* 
 template <class TIn, class TOut>
 HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* x, std::size_t x_stride,
                        const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
-#if HWY_TARGET == HWY_AVX2
+#if STATIQ_AVX2_GEMM_PATHS
   const bool pairs = (pk.flags() & gemm_pairs_fit_s16) != 0;
   if (rows == 1) {
     if (pairs) return GemvAVX2<true>(pk, x, out, p_begin, p_end);

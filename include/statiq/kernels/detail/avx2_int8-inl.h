@@ -13,7 +13,7 @@
 #include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/highway.h>
 
-#if STATIQ_X86_INT8_PATHS
+#if STATIQ_X86_INT8_PATHS || STATIQ_AVX2_GEMM_PATHS
 #include <immintrin.h>
 #endif
 
@@ -35,6 +35,9 @@ HWY_INLINE __m256i QuadStep(__m256i acc, __m256i x, __m256i w, __m256i ones) {
   return _mm256_dpbusd_epi32(acc, x, w);
 #endif
 }
+#endif  // STATIQ_X86_INT8_PATHS
+
+#if STATIQ_X86_INT8_PATHS || STATIQ_AVX2_GEMM_PATHS
 
 // Clamps bytes to [lo, hi] (lo8 / hi8: the bounds in every byte), unsigned for u8 output, signed for s8.
 template <class TO>
@@ -53,7 +56,7 @@ HWY_INLINE __m128i PackBytes16(__m256i a, __m256i b, __m256i lo8, __m256i hi8) {
       std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(s16, s16) : _mm256_packs_epi16(s16, s16), lo8, hi8);
   return _mm256_castsi256_si128(_mm256_permute4x64_epi64(b8, 0x08));
 }
-#endif  // STATIQ_X86_INT8_PATHS
+#endif  // STATIQ_X86_INT8_PATHS || STATIQ_AVX2_GEMM_PATHS
 
 }  // namespace statiq::kernels::HWY_NAMESPACE::detail
 HWY_AFTER_NAMESPACE();

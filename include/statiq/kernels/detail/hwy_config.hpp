@@ -31,6 +31,11 @@
 // later with -march=native): statiq's vpdpbusd kernels run there.
 #define STATIQ_VNNI_PATHS (STATIQ_AVX512_PASS && STATIQ_AVX512VNNI)
 
+// True (in #if) in a pass that runs the vpmaddubsw GEMM kernels (256-bit; 7-bit weights, or the widening route) and
+// the implicit convolution on them: AVX2, and AVX-512 passes whose flags lack AVX512-VNNI (Skylake-SP with
+// -march=native), where they are 3x Highway's portable tile (208 against 64 GOPS on 784x32x288, Zen 5).
+#define STATIQ_AVX2_GEMM_PATHS (HWY_TARGET == HWY_AVX2 || (STATIQ_AVX512_PASS && !STATIQ_AVX512VNNI))
+
 // True (in #if) in the foreach_target pass of a target that runs statiq's hand-written x86 int8 paths on 256-bit
 // vectors: AVX2 (vpmaddubsw with 7-bit weights) and STATIQ_VNNI_PATHS (vpdpbusd, any weights).
 #define STATIQ_X86_INT8_PATHS (HWY_TARGET == HWY_AVX2 || STATIQ_VNNI_PATHS)
