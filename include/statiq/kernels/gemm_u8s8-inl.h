@@ -973,13 +973,9 @@ struct Epilogue {
   TOut* y;
   std::size_t stride;
   __m512i zp, lo, hi;
-  // Lane 2i: lane 2i + 1 of the even lanes' 64-bit products (their high words); lane 2i + 1: lane 2i + 1 of the
-  // odd lanes' products. One vpermt2d in place of a shift and a blend.
-  __m512i high_words;
   HWY_INLINE explicit Epilogue(const Sink<TOut>& out)
       : y(out.y), stride(out.stride), zp(_mm512_set1_epi32(out.zp)), lo(_mm512_set1_epi32(out.lo)),
-        hi(_mm512_set1_epi32(out.hi)),
-        high_words(_mm512_set_epi32(31, 15, 29, 13, 27, 11, 25, 9, 23, 7, 21, 5, 19, 3, 17, 1)) {}
+        hi(_mm512_set1_epi32(out.hi)) {}
 };
 
 // Writes the channels c.lanes of [c.c0, c.c0 + 16) of output row y_row from their s32 sums: detail::RequantizeQ31
@@ -989,16 +985,17 @@ HWY_INLINE void Emit(const Epilogue<TOut>& e, const Zmm16& c, __mmask16 m, TOut*
   if constexpr (std::is_same_v<TOut, std::int32_t>) {
     _mm512_mask_storeu_epi32(y, m, sums);
   } else {
+    const hn::Full512<std::int32_t> d32;
+    using V = hn::Vec512<std::int32_t>;
     __m512i pe = _mm512_mul_epi32(sums, c.mult.raw);
     __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(sums, 32), c.mult_odd.raw);
     __m512i r;
     if constexpr (kShort) {
-      r = _mm512_srav_epi32(_mm512_add_epi32(_mm512_permutex2var_epi32(pe, e.high_words, po), c.add.raw),
-                            c.shr.raw);
+      r = _mm512_srav_epi32(_mm512_add_epi32(detail::HighWords(d32, V{pe}, V{po}).raw, c.add.raw), c.shr.raw);
     } else {
       pe = _mm512_add_epi64(pe, c.rnd_even.raw);
       po = _mm512_add_epi64(po, c.rnd_odd.raw);
-      r = _mm512_add_epi32(_mm512_srav_epi32(_mm512_permutex2var_epi32(pe, e.high_words, po), c.shr.raw), e.zp);
+      r = _mm512_add_epi32(_mm512_srav_epi32(detail::HighWords(d32, V{pe}, V{po}).raw, c.shr.raw), e.zp);
     }
     // [lo, hi] lies within TOut's range: the truncating narrow keeps every clamped value.
     r = _mm512_min_epi32(_mm512_max_epi32(r, e.lo), e.hi);

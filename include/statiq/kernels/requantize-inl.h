@@ -13,6 +13,7 @@
 
 #include "statiq/kernels/detail/hwy_config.hpp"
 #include "hwy/highway.h"
+#include "statiq/kernels/detail/requant_lanes-inl.h"
 #include "statiq/kernels/ref/requantize.hpp"
 
 HWY_BEFORE_NAMESPACE();
@@ -22,7 +23,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 #if HWY_TARGET != HWY_SCALAR
 // Exact ref::requantize on a vector, per-lane multiplier and shift. The 64-bit product of each lane is
 // formed by MulEven (vpmuldq) on even lanes and on the odd lanes moved down by Shuffle2301; adding
-// 2^(shift-1) in 64 bits and keeping the high 32 bits (one OddEven) leaves only a 32-bit arithmetic shift
+// 2^(shift-1) in 64 bits and keeping the high 32 bits (detail::HighWords) leaves only a 32-bit arithmetic shift
 // by shift-32, which every target has (AVX2 has no 64-bit arithmetic shift: that is why shift >= 32).
 template <class D32, class V = hn::Vec<D32>>
 HWY_INLINE V RequantizeVec(D32 d32, V acc, V mult, V shift, V zp, V lo, V hi) {
@@ -35,7 +36,7 @@ HWY_INLINE V RequantizeVec(D32 d32, V acc, V mult, V shift, V zp, V lo, V hi) {
   const auto p_even = hn::Add(hn::MulEven(acc, mult), hn::BitCast(d64, hn::Shl(one, hn::Sub(sh_even, one))));
   const auto p_odd = hn::Add(hn::MulEven(hn::Shuffle2301(acc), hn::Shuffle2301(mult)),
                              hn::BitCast(d64, hn::Shl(one, hn::Sub(sh_odd, one))));
-  const V high = hn::OddEven(hn::BitCast(d32, p_odd), hn::Shuffle2301(hn::BitCast(d32, p_even)));
+  const V high = detail::HighWords(d32, hn::BitCast(d32, p_even), hn::BitCast(d32, p_odd));
   const V r = hn::Shr(high, hn::Sub(shift, hn::Set(d32, 32)));
   return hn::Min(hn::Max(hn::Add(r, zp), lo), hi);
 }
@@ -47,7 +48,7 @@ HWY_INLINE V RequantizeVec(D32 d32, V acc, V mult, ref::requant_multiplier m, V 
   const auto round = hn::Set(d64, std::int64_t{1} << (m.shift - 1));
   const auto p_even = hn::Add(hn::MulEven(acc, mult), round);
   const auto p_odd = hn::Add(hn::MulEven(hn::Shuffle2301(acc), mult), round);
-  const V high = hn::OddEven(hn::BitCast(d32, p_odd), hn::Shuffle2301(hn::BitCast(d32, p_even)));
+  const V high = detail::HighWords(d32, hn::BitCast(d32, p_even), hn::BitCast(d32, p_odd));
   const V r = hn::ShiftRightSame(high, m.shift - 32);
   return hn::Min(hn::Max(hn::Add(r, zp), lo), hi);
 }

@@ -75,6 +75,26 @@ HWY_INLINE void FillRequantLanes(std::size_t lanes, int first, int step, const r
   }
 }
 
+// Lane 2i: the high word of the 64-bit lane i of pe (its lane 2i + 1); lane 2i + 1: that of po (its own lane).
+// On AVX-512 one masked vpshufd: it runs beside vpdpbusd, while the blend (or a vpermt2d) takes a slot of the two
+// pipes vpdpbusd and vpmuldq share (half a cycle per zmm, measured on Zen 5).
+template <class D32, class V = hn::Vec<D32>>
+HWY_INLINE V HighWords(D32 d32, V pe, V po) {
+#if STATIQ_AVX512_PASS
+  (void)d32;
+  if constexpr (sizeof(pe.raw) == 64) {
+    return V{_mm512_mask_shuffle_epi32(po.raw, __mmask16(0x5555), pe.raw, _MM_PERM_CDAB)};
+  } else if constexpr (sizeof(pe.raw) == 32) {
+    return V{_mm256_mask_shuffle_epi32(po.raw, __mmask8(0x55), pe.raw, _MM_PERM_CDAB)};
+  } else {
+    return V{_mm_mask_shuffle_epi32(po.raw, __mmask8(0x5), pe.raw, _MM_PERM_CDAB)};
+  }
+#else
+  const hn::RebindToUnsigned<hn::RepartitionToWide<D32>> du64;
+  return hn::OddEven(po, hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, pe))));
+#endif
+}
+
 // The arithmetic of both forms on vectors. mult_odd holds lane 2i + 1's multiplier in lane 2i (where MulEven
 // reads it). kShort: add = 2^(shr - 1) + zp * 2^shr per lane (see kRequantShortMaxShr); rnd_even, rnd_odd and zp
 // are unused. Otherwise rnd_even / rnd_odd hold 2^(shr + 31) for the even / odd lanes' 64-bit products, zp is
@@ -90,7 +110,7 @@ HWY_INLINE V RequantizeQ31(D32 d32, V acc, V mult, V mult_odd, V shr, V add, V64
     pe = hn::Add(pe, rnd_even);
     po = hn::Add(po, rnd_odd);
   }
-  const auto high = hn::OddEven(hn::BitCast(d32, po), hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, pe))));
+  const auto high = HighWords(d32, hn::BitCast(d32, pe), hn::BitCast(d32, po));
   if constexpr (kShort) return hn::Shr(hn::Add(high, add), shr);
   return hn::Add(hn::Shr(high, shr), zp);
 }
