@@ -165,6 +165,24 @@ void TestGemmSweep() {
   }
 }
 
+// Small k, whole groups: the VNNI GEMM's resident-weight tile (weights of 2 zmm for up to 9 groups, of 3 zmm for up
+// to 6, held in registers over all rows, 3 rows at a time) at and past its limits, every row count mod 3.
+void TestGemmSmallK() {
+  std::mt19937 rng(11);
+  std::size_t iter = 0;
+  for (std::size_t k : {20, 24, 28, 32, 36, 40}) {
+    for (std::size_t n : {32, 40, 48, 64, 96}) {
+      for (std::size_t m : {2, 3, 4, 5, 6, 7, 50}) {
+        ++iter;
+        Case c{m, n, k, iter, static_cast<wfill>(iter % 2), 0, test::fill::random, gemm_route::automatic, iter % 3,
+               (iter / 3) % 2, 0, n};
+        if (iter % 2) CheckAllOutputs<std::uint8_t>(rng, c);
+        else CheckAllOutputs<std::int8_t>(rng, c);
+      }
+    }
+  }
+}
+
 // Saturation edges: vpmaddubsw sums two u8 x s8 products into s16; 255 * 127 * 2 = 64770 would saturate.
 // The packer must pick the exact route, and the vpmaddubsw route must hold exactly up to |w_a|+|w_b| = 128.
 void TestGemmEdges() {
@@ -276,6 +294,7 @@ void TestGemmLongK() {
 
 void TestGemmSweepAndLongK() {
   TestGemmSweep();
+  TestGemmSmallK();
   TestGemmLongK();
 }
 
