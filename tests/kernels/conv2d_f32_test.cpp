@@ -89,9 +89,12 @@ void TestConv2dF32() {
       CheckConvF32Once(MakeDims(7, 6, c, c, 3, 3, s, 1, 1, c), rng, ++mis);
       CheckConvF32Once(MakeDims(9, 8, c, c, 5, 5, s, 2, 2, c), rng, ++mis);
     }
-  // The layer shapes of the benchmarks (first layer 28x28x1 -> 16, 14x14x16 -> 32).
+  // The layer shapes of the benchmarks (first layer 28x28x1 -> 16, 14x14x16 -> 32, 28x28x32 -> 32: 6-pixel tiles
+  // and 4 left over; the 1x1 24 -> 48, a GEMM on the input).
   CheckConvF32Once(MakeDims(28, 28, 1, 16, 3, 3, 1, 1, 1, 1), rng, 0);
   CheckConvF32Once(MakeDims(14, 14, 16, 32, 3, 3, 1, 1, 1, 1), rng, 1);
+  CheckConvF32Once(MakeDims(28, 28, 32, 32, 3, 3, 1, 1, 1, 1), rng, 2);
+  CheckConvF32Once(MakeDims(28, 28, 24, 48, 1, 1, 1, 1, 0, 1), rng, 3);
 }
 
 }  // namespace
