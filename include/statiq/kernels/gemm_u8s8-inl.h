@@ -1252,6 +1252,98 @@ HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, const
 
 inline constexpr std::size_t kMR = 8, kNZ = 2;
 
+// GEMV (one row), P panels of 8 channels per pass over k. Each zmm of weights is two consecutive groups of one
+// panel, 64 bytes as the blob holds them (no vinserti64x4: the batched tile's 4 inserts per 4 vpdpbusd took as many
+// pipe slots as the products), against x as [x_g x 8 lanes | x_g+1 x 8 lanes] (one vpermd per group pair, for all
+// P panels). Each accumulator sums the even groups in its lower half and the odd ones in its upper half (bias in
+// the lower); the halves of two panels are added into one zmm of 16 channels for the epilogue.
+template <std::size_t P, bool kShort, class TIn, class TOut>
+HWY_NOINLINE void GemvPanels(const gemm_packed_view& pk, const TIn* HWY_RESTRICT x, const Sink<TOut>& out,
+                             std::size_t p) {
+  constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
+  constexpr std::size_t kGroupBytes = gemm_nr * gemm_kr;
+  const std::size_t k = pk.k(), sg = k / gemm_kr;
+  const std::size_t ps = pk.kp() / gemm_kr * kGroupBytes;  // bytes per panel
+  const std::uint8_t* w = pk.group(p, 0);
+  __m512i acc[P];
+  STATIQ_UNROLL_FULL(16)
+  for (std::size_t j = 0; j < P; ++j) {
+    acc[j] = _mm512_zextsi256_si512(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pk.bias() + 4 * gemm_nr * (p + j))));
+  }
+  const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  constexpr std::uint64_t kFlipBytes = kFlip ? 0x8080808080808080ull : 0;
+  std::size_t g = 0;
+  for (; g + 2 <= sg; g += 2) {
+    std::uint64_t q;
+    std::memcpy(&q, x + 4 * g, 8);
+    const __m512i xx =
+        _mm512_permutexvar_epi32(halves, _mm512_castsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(q ^ kFlipBytes))));
+    STATIQ_UNROLL_FULL(16)
+    for (std::size_t j = 0; j < P; ++j) Dpbusd(acc[j], xx, _mm512_loadu_si512(w + j * ps + g * kGroupBytes));
+  }
+  if (4 * g < k) {  // 1 to 7 values left: one or two groups, the last one zero-padded in the blob
+    const std::size_t nb = k - 4 * g;
+    std::uint64_t q = 0;
+    if (k >= 8) {  // the 8 bytes ending at k, shifted down (no loop: see Tile's tail)
+      std::memcpy(&q, x + k - 8, 8);
+      q >>= 8 * (8 - nb);
+    } else {
+      for (std::size_t b = 0; b < nb; ++b) q |= std::uint64_t{static_cast<std::uint8_t>(x[4 * g + b])} << (8 * b);
+    }
+    const __m512i xx =
+        _mm512_permutexvar_epi32(halves, _mm512_castsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(q ^ kFlipBytes))));
+    if (nb > 4) {  // groups g and g + 1 (the padded one) both lie in the panel
+      STATIQ_UNROLL_FULL(16)
+      for (std::size_t j = 0; j < P; ++j) Dpbusd(acc[j], xx, _mm512_loadu_si512(w + j * ps + g * kGroupBytes));
+    } else {  // group g only: the next 32 bytes may lie past the blob
+      STATIQ_UNROLL_FULL(16)
+      for (std::size_t j = 0; j < P; ++j) {
+        Dpbusd(acc[j], xx,
+               _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + j * ps + g * kGroupBytes))));
+      }
+    }
+  }
+  const Epilogue<TOut> e(out);
+  const std::size_t panels = pk.np() / gemm_nr;
+  STATIQ_UNROLL_FULL(8)
+  for (std::size_t j = 0; j < P; j += 2) {
+    const std::size_t c0 = gemm_nr * (p + j);
+    const std::size_t width = P - j >= 2 ? 16 : 8;
+    const std::size_t nc = out.n_end - c0 < width ? out.n_end - c0 : width;
+    const Zmm16 zc = MakeZmm16(out, pk, c0, nc, p + j + 1 < panels ? 16 : 8);
+    __m512i sums;
+    if (P - j >= 2) {  // [lower halves of j, j + 1] + [upper halves of j, j + 1]
+      sums = _mm512_add_epi32(_mm512_shuffle_i64x2(acc[j], acc[j + 1], 0x44), _mm512_shuffle_i64x2(acc[j], acc[j + 1], 0xEE));
+    } else {
+      sums = _mm512_zextsi256_si512(
+          _mm256_add_epi32(_mm512_castsi512_si256(acc[j]), _mm512_extracti64x4_epi64(acc[j], 1)));
+    }
+    Emit<kShort>(e, zc, zc.lanes, e.y + c0, sums);
+  }
+}
+
+// Panels per GEMV pass: 8 weight streams (16 measured 1.5x slower on 1x1024x1024, beyond the prefetchers; 12 no
+// better than 8).
+inline constexpr std::size_t kGemvP = 8;
+// GEMV over panels [p_begin, p_end): kGemvP panels per pass, then 4 (the last pass of 4 overlapping computed
+// panels where fewer are left: they are written again with the same values), then single panels.
+template <class TIn, class TOut>
+HWY_INLINE void Gemv(const gemm_packed_view& pk, const TIn* x, const Sink<TOut>& out, std::size_t p_begin,
+                     std::size_t p_end) {
+  const auto run = [&](auto k_short) HWY_ATTR {
+    constexpr bool kShort = decltype(k_short)::value;
+    std::size_t p = p_begin;
+    for (; p + kGemvP <= p_end; p += kGemvP) GemvPanels<kGemvP, kShort>(pk, x, out, p);
+    for (; p + 4 <= p_end; p += 4) GemvPanels<4, kShort>(pk, x, out, p);
+    if (p < p_end && p_end - p_begin >= 4) return GemvPanels<4, kShort>(pk, x, out, p_end - 4);
+    for (; p < p_end; ++p) GemvPanels<1, kShort>(pk, x, out, p);
+  };
+  if (out.short_rq && !std::is_same_v<TOut, std::int32_t>) run(std::true_type{});
+  else run(std::false_type{});
+}
+
+
 // The GEMM over rows given as segment tables (tab[r * nseg + s], nseg <= kMaxSegments, each segment sg whole
 // groups), or (goff != nullptr, nseg == 1) as one pointer per row with group g at tab[r] + goff[g], g < sg: the
 // implicit convolution's entry (PanelsSegAVX2's counterpart).
@@ -1272,11 +1364,7 @@ template <class TIn, class TOut>
 HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* x, std::size_t x_stride,
                        const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
   const std::size_t sg = pk.k() / gemm_kr;
-  if (rows == 1) {  // GEMV: 1 row x 4 zmm (64 channels)
-    const TIn* a[1] = {x};
-    for (std::size_t p = p_begin; p < p_end; p += 8) Columns<1, 4>(pk, a, nullptr, 1, sg, out, 1, p, p_end);
-    return;
-  }
+  if (rows == 1) return Gemv(pk, x, out, p_begin, p_end);
   // Row blocks of about 64 KiB of activations (a panel pair's weights stay in L1 across a block's row tiles), with
   // a table of their row pointers.
   constexpr std::size_t kBlock = 256;
