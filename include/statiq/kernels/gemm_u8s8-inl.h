@@ -1228,7 +1228,7 @@ HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, const
   const std::uint8_t* w = pk.group(p, 0);
   // (Copying the weights first as 64-byte register images, a plain load per zmm and group in place of the
   // vinserti64x4, measured no faster: 784x32x288 19.12 -> 19.15 us, 256^3 44.95 -> 44.70 us.)
-  constexpr bool kResidentNZ = NZ == 2 || NZ == 3;  // (not the GEMV's 4)
+  constexpr bool kResidentNZ = NZ == 2 || NZ == 3;
   const bool resident = kResidentNZ && goff == nullptr && nseg == 1 && !tail && !out.pool4 &&
                         sg <= kResidentGroups<NZ>;
   const auto run = [&](auto k_short) HWY_ATTR {
