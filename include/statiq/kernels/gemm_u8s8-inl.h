@@ -81,6 +81,14 @@ HWY_INLINE std::uint32_t Quad(const TIn* HWY_RESTRICT row, std::size_t g, std::s
   return q;
 }
 
+// f(std::true_type) where every channel takes the short requantization form (Sink::short_rq; s32 output has no
+// requantization), else f(std::false_type): the per-tile code is instantiated for both and branches on neither.
+template <class TOut, class F>
+HWY_INLINE void WithRequantForm(const Sink<TOut>& out, F&& f) {
+  if (out.short_rq && !std::is_same_v<TOut, std::int32_t>) f(std::true_type{});
+  else f(std::false_type{});
+}
+
 // True if every channel takes detail::RequantizeQ31's short form with output zero point zp (the packer's
 // gemm_short_requant, |zp| <= 255).
 HWY_INLINE bool ShortRequant(const gemm_packed_view& pk, std::int32_t zp) {
@@ -1003,6 +1011,14 @@ HWY_INLINE void Emit(const Epilogue<TOut>& e, const Zmm16& c, __mmask16 m, TOut*
   }
 }
 
+// 4 activations as one u8 lane pattern in every s32 lane (s8 activations moved to u8 by flipping the sign bits; the
+// packer folded the matching correction into the bias).
+template <class TIn>
+HWY_INLINE __m512i SplatQuad(std::uint32_t q) {
+  if constexpr (std::is_same_v<TIn, std::int8_t>) q ^= 0x80808080u;
+  return _mm512_set1_epi32(static_cast<int>(q));
+}
+
 // The zmm of weights for one group: a panel's 32 bytes at lo in its lower half, the 32 bytes hi further (the next
 // panel's) in its upper half.
 HWY_INLINE __m512i WeightZmm(const std::uint8_t* lo, std::size_t hi) {
@@ -1039,7 +1055,6 @@ HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&h
                        const TIn* const* tab, const std::ptrdiff_t* goff, std::size_t nseg, std::size_t sg,
                        bool tail, std::size_t k, const Zmm16 (&zc)[NZ], const Sink<TOut>& out, std::size_t m,
                        std::size_t mr) {
-  constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
   __m512i acc[MR][NZ];
   STATIQ_UNROLL_FULL(16)
   for (std::size_t r = 0; r < MR; ++r) {
@@ -1066,8 +1081,7 @@ HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&h
   for (std::size_t r = 0; r < MR; ++r) {                                                                      \
     std::uint32_t q;                                                                                          \
     std::memcpy(&q, rows[r] + (o), 4);                                                                        \
-    if constexpr (kFlip) q ^= 0x80808080u;                                                                    \
-    const __m512i x = _mm512_set1_epi32(static_cast<int>(q));                                                 \
+    const __m512i x = SplatQuad<TIn>(q);                                                                      \
     STATIQ_UNROLL_FULL(4)                                                                                          \
     for (std::size_t z = 0; z < NZ; ++z) Dpbusd(acc[r][z], x, wv[z]);                                         \
   }
@@ -1099,8 +1113,7 @@ HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&h
       std::uint32_t q = static_cast<std::uint8_t>(t[0]);
       if (k - 4 * sg > 1) q |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(t[1])) << 8;
       if (k - 4 * sg > 2) q |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(t[2])) << 16;
-      if constexpr (kFlip) q ^= 0x80808080u;  // the padding bytes meet zero weights
-      const __m512i x = _mm512_set1_epi32(static_cast<int>(q));
+      const __m512i x = SplatQuad<TIn>(q);  // (flipped padding bytes meet zero weights)
       STATIQ_UNROLL_FULL(4)
       for (std::size_t z = 0; z < NZ; ++z) Dpbusd(acc[r][z], x, wv[z]);
     }
@@ -1151,7 +1164,6 @@ template <std::size_t MR, std::size_t NZ, bool kShort, class TIn, class TOut>
 HWY_NOINLINE void TileResident(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&hi)[NZ], std::size_t ps,
                                const TIn* const* tab, std::size_t sg, const Zmm16 (&zc)[NZ],
                                const Sink<TOut>& out, std::size_t rows) {
-  constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
   constexpr std::size_t kG = kResidentGroups<NZ>;
   constexpr std::size_t kGroupBytes = gemm_nr * gemm_kr;
   __m512i wv[kG][NZ];
@@ -1187,8 +1199,7 @@ HWY_NOINLINE void TileResident(const std::uint8_t* HWY_RESTRICT w, const std::si
         for (std::size_t r = 0; r < MR; ++r) {
           std::uint32_t q;
           std::memcpy(&q, rp[r] + 4 * g, 4);
-          if constexpr (kFlip) q ^= 0x80808080u;
-          const __m512i x = _mm512_set1_epi32(static_cast<int>(q));
+          const __m512i x = SplatQuad<TIn>(q);
           STATIQ_UNROLL_FULL(4)
           for (std::size_t z = 0; z < NZ; ++z) Dpbusd(acc[r][z], x, wv[g][z]);
         }
@@ -1246,8 +1257,7 @@ HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, const
     }
     Tile<MR, NZ, kShort>(w, hi, ps, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, rows - m);
   };
-  if (out.short_rq && !std::is_same_v<TOut, std::int32_t>) run(std::true_type{});
-  else run(std::false_type{});
+  WithRequantForm(out, run);
 }
 
 inline constexpr std::size_t kMR = 8, kNZ = 2;
@@ -1273,12 +1283,15 @@ HWY_NOINLINE void GemvPanels(const gemm_packed_view& pk, const TIn* HWY_RESTRICT
   }
   const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
   constexpr std::uint64_t kFlipBytes = kFlip ? 0x8080808080808080ull : 0;
+  // 8 activations (two groups) as [group g in lanes 0-7 | group g + 1 in lanes 8-15]
+  const auto pair = [&](std::uint64_t q) HWY_ATTR {
+    return _mm512_permutexvar_epi32(halves, _mm512_castsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(q ^ kFlipBytes))));
+  };
   std::size_t g = 0;
   for (; g + 2 <= sg; g += 2) {
     std::uint64_t q;
     std::memcpy(&q, x + 4 * g, 8);
-    const __m512i xx =
-        _mm512_permutexvar_epi32(halves, _mm512_castsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(q ^ kFlipBytes))));
+    const __m512i xx = pair(q);
     STATIQ_UNROLL_FULL(16)
     for (std::size_t j = 0; j < P; ++j) Dpbusd(acc[j], xx, _mm512_loadu_si512(w + j * ps + g * kGroupBytes));
   }
@@ -1291,18 +1304,12 @@ HWY_NOINLINE void GemvPanels(const gemm_packed_view& pk, const TIn* HWY_RESTRICT
     } else {
       for (std::size_t b = 0; b < nb; ++b) q |= std::uint64_t{static_cast<std::uint8_t>(x[4 * g + b])} << (8 * b);
     }
-    const __m512i xx =
-        _mm512_permutexvar_epi32(halves, _mm512_castsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(q ^ kFlipBytes))));
-    if (nb > 4) {  // groups g and g + 1 (the padded one) both lie in the panel
-      STATIQ_UNROLL_FULL(16)
-      for (std::size_t j = 0; j < P; ++j) Dpbusd(acc[j], xx, _mm512_loadu_si512(w + j * ps + g * kGroupBytes));
-    } else {  // group g only: the next 32 bytes may lie past the blob
-      STATIQ_UNROLL_FULL(16)
-      for (std::size_t j = 0; j < P; ++j) {
-        Dpbusd(acc[j], xx,
-               _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + j * ps + g * kGroupBytes))));
-      }
-    }
+    const __m512i xx = pair(q);
+    // Both groups where nb > 4 (the second one padded); else group g only, as the next 32 bytes may lie past the
+    // blob (masked-off lanes are not read).
+    const __mmask8 groups = nb > 4 ? 0xFF : 0x0F;
+    STATIQ_UNROLL_FULL(16)
+    for (std::size_t j = 0; j < P; ++j) Dpbusd(acc[j], xx, _mm512_maskz_loadu_epi64(groups, w + j * ps + g * kGroupBytes));
   }
   const Epilogue<TOut> e(out);
   const std::size_t panels = pk.np() / gemm_nr;
@@ -1339,10 +1346,8 @@ HWY_INLINE void Gemv(const gemm_packed_view& pk, const TIn* x, const Sink<TOut>&
     if (p < p_end && p_end - p_begin >= 4) return GemvPanels<4, kShort>(pk, x, out, p_end - 4);
     for (; p < p_end; ++p) GemvPanels<1, kShort>(pk, x, out, p);
   };
-  if (out.short_rq && !std::is_same_v<TOut, std::int32_t>) run(std::true_type{});
-  else run(std::false_type{});
+  WithRequantForm(out, run);
 }
-
 
 // The GEMM over rows given as segment tables (tab[r * nseg + s], nseg <= kMaxSegments, each segment sg whole
 // groups), or (goff != nullptr, nseg == 1) as one pointer per row with group g at tab[r] + goff[g], g < sg: the
