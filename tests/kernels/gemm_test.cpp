@@ -151,14 +151,16 @@ void TestGemmSweep() {
     }
   }
   // More than 16 panels: the AVX2 epilogue builds each panel pair's requantization constants per tile instead
-  // of once per call; also a channel sub-range that starts past the first pairs.
-  for (std::size_t n : {136, 203}) {
-    for (std::size_t m : {4, 9}) {
+  // of once per call; several blocks of 8 panels, the last one of 5, 7, 1 or 2 (pack.hpp); also a channel sub-range
+  // that starts inside a block, at an odd panel or past the first pairs.
+  for (std::size_t n : {100, 120, 136, 203}) {
+    for (std::size_t m : {1, 4, 9}) {
       for (std::size_t k : {24, 67}) {
         ++iter;
         Case c{m, n, k, iter, static_cast<wfill>(iter % 2), 0, test::fill::random, gemm_route::automatic, 0, 0, 0, n};
         CheckAllOutputs<std::uint8_t>(rng, c);
-        c.n_begin = 120;
+        c.n_begin = n > 120 ? 120 : 24;
+        c.n_end = n - 3;
         CheckAllOutputs<std::int8_t>(rng, c);
       }
     }

@@ -50,14 +50,45 @@ TEST_CASE("pack_gemm_weights: layout, zero-point folding, padding") {
     for (std::size_t i = 0; i < v.kp(); ++i) {
       const int want = j < kN && i < kK ? kWeights[j * kK + i] : 0;
       CHECK(v.weight(j, i) == want);
-      // the documented byte address: weights[j / 8][i / 4][j % 8][i % 4]
-      CHECK(static_cast<std::int8_t>(v.weights()[((j / 8) * 2 + i / 4) * 32 + (j % 8) * 4 + i % 4]) == want);
+      // the documented byte address: one block of 2 panels, [i / 4][j / 8][j % 8][i % 4]
+      CHECK(static_cast<std::int8_t>(v.weights()[((i / 4) * 2 + j / 8) * 32 + (j % 8) * 4 + i % 4]) == want);
       sum += want;
     }
     CHECK(v.bias_at(j) == (j < kN ? kBias[j] - 3 * sum : 0));
     CHECK(v.multiplier_at(j).multiplier >= (1 << 30));
     CHECK(v.multiplier_at(j).shift >= 32);
     CHECK(v.multiplier_at(j).shift <= 62);
+  }
+}
+
+TEST_CASE("pack_gemm_weights: blocks of 8 panels, the last one shorter") {
+  // n = 150: 19 panels, blocks of 8, 8 and 3; k = 13: 4 groups (kp = 16)
+  constexpr std::size_t n = 150, k = 13, kp = 16;
+  std::vector<std::int8_t> w(n * k);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<std::int8_t>(static_cast<int>(i * 37 % 255) - 127);
+  const ref::requant_multiplier m = ref::quantize_multiplier(0.01);
+  std::vector<std::uint8_t> p(gemm_packed_size(n, k));
+  pack_gemm_weights<std::uint8_t>(n, k, w.data(), nullptr, 0, &m, false, p.data());
+  const gemm_packed_view v{p.data()};
+  CHECK(v.block_size(0) == 8);
+  CHECK(v.block_size(15) == 8);
+  CHECK(v.block_size(16) == 3);
+  CHECK(v.block_size(18) == 3);
+  CHECK(v.group_stride(3) == 256);
+  CHECK(v.group_stride(17) == 96);
+  CHECK(gemm_packed_view::block_end(9) == 16);
+  CHECK(gemm_packed_view::block_end(9, 12) == 12);
+  CHECK(gemm_packed_view::block_end(16, 19) == 19);
+  for (std::size_t j = 0; j < 152; ++j) {
+    for (std::size_t i = 0; i < kp; ++i) {
+      const int want = j < n && i < k ? w[j * k + i] : 0;
+      // block j / 64 at 64 * kp bytes each; in it group i / 4 of bp panels x 32 bytes, panel (j / 8) % 8
+      const std::size_t bp = j < 128 ? 8 : 3;
+      const std::size_t at = j / 64 * 64 * kp + i / 4 * bp * 32 + j / 8 % 8 * 32 + j % 8 * 4 + i % 4;
+      CHECK(static_cast<std::int8_t>(v.weights()[at]) == want);
+      CHECK(v.weight(j, i) == want);
+      CHECK(v.group(j / 8, i / 4) == v.weights() + at - j % 8 * 4 - i % 4);
+    }
   }
 }
 

@@ -187,8 +187,9 @@ HWY_INLINE void TilePortable(const gemm_packed_view& pk, std::size_t p, const TI
     auto a1l = hn::Zero(d32), a1l1 = hn::Zero(d32), a1h = hn::Zero(d32), a1h1 = hn::Zero(d32);
     auto a2l = hn::Zero(d32), a2l1 = hn::Zero(d32), a2h = hn::Zero(d32), a2h1 = hn::Zero(d32);
     auto a3l = hn::Zero(d32), a3l1 = hn::Zero(d32), a3h = hn::Zero(d32), a3h1 = hn::Zero(d32);
-    for (std::size_t g = 0; g < kg; ++g) {
-      const std::int8_t* wg = reinterpret_cast<const std::int8_t*>(pk.group(p, g)) + 4 * c0;
+    const std::int8_t* wg = reinterpret_cast<const std::int8_t*>(pk.group(p, 0)) + 4 * c0;
+    const std::size_t gs = pk.group_stride(p);
+    for (std::size_t g = 0; g < kg; ++g, wg += gs) {
       const auto wl = hn::PromoteTo(d16, hn::LoadU(d8, wg));
       const auto wh = hn::PromoteTo(d16, hn::LoadU(d8, wg + 2 * L));
       const auto x0 = hn::BitCast(d16, hn::Set(du64, Spread4(Quad(xr[0], g, k))));
@@ -282,39 +283,42 @@ HWY_INLINE __m256i WidenHi(const std::uint8_t* p) {
 }
 constexpr std::size_t kGroupBytes = gemm_nr * gemm_kr;
 
+// The AVX2 tiles below read NP panels of one block (pack.hpp): panel p + j's group at w + j * kGroupBytes, the next
+// group gs bytes further.
+
 // One group (4 k) of 4 rows x 2 panels: q0..q3 point at the rows' 4 activations, w at panel p's weights (panel
-// p + 1 at w + ps); accumulates into c00..c31 (row r, panel j: crj). Only the broadcast is pinned: pinning the
-// sums too made GCC 12 shuffle them through 3 register moves per row and group.
-#define STATIQ_PAIRS_4X2_GROUP(w, q0, q1, q2, q3)                                   \
-  {                                                                                 \
-    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));     \
-    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + ps)); \
-    __m256i x = BroadcastQuad<kFlip>(q0);                                           \
-    STATIQ_PIN("+x"(x));                                                            \
-    STATIQ_PAIRS_STEP(c00, x, w0);                                                  \
-    STATIQ_PAIRS_STEP(c01, x, w1);                                                  \
-    x = BroadcastQuad<kFlip>(q1);                                                   \
-    STATIQ_PIN("+x"(x));                                                            \
-    STATIQ_PAIRS_STEP(c10, x, w0);                                                  \
-    STATIQ_PAIRS_STEP(c11, x, w1);                                                  \
-    x = BroadcastQuad<kFlip>(q2);                                                   \
-    STATIQ_PIN("+x"(x));                                                            \
-    STATIQ_PAIRS_STEP(c20, x, w0);                                                  \
-    STATIQ_PAIRS_STEP(c21, x, w1);                                                  \
-    x = BroadcastQuad<kFlip>(q3);                                                   \
-    STATIQ_PIN("+x"(x));                                                            \
-    STATIQ_PAIRS_STEP(c30, x, w0);                                                  \
-    STATIQ_PAIRS_STEP(c31, x, w1);                                                  \
+// p + 1 at w + kGroupBytes); accumulates into c00..c31 (row r, panel j: crj). Only the broadcast is pinned: pinning
+// the sums too made GCC 12 shuffle them through 3 register moves per row and group.
+#define STATIQ_PAIRS_4X2_GROUP(w, q0, q1, q2, q3)                                             \
+  {                                                                                           \
+    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));               \
+    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kGroupBytes)); \
+    __m256i x = BroadcastQuad<kFlip>(q0);                                                     \
+    STATIQ_PIN("+x"(x));                                                                      \
+    STATIQ_PAIRS_STEP(c00, x, w0);                                                            \
+    STATIQ_PAIRS_STEP(c01, x, w1);                                                            \
+    x = BroadcastQuad<kFlip>(q1);                                                             \
+    STATIQ_PIN("+x"(x));                                                                      \
+    STATIQ_PAIRS_STEP(c10, x, w0);                                                            \
+    STATIQ_PAIRS_STEP(c11, x, w1);                                                            \
+    x = BroadcastQuad<kFlip>(q2);                                                             \
+    STATIQ_PIN("+x"(x));                                                                      \
+    STATIQ_PAIRS_STEP(c20, x, w0);                                                            \
+    STATIQ_PAIRS_STEP(c21, x, w1);                                                            \
+    x = BroadcastQuad<kFlip>(q3);                                                             \
+    STATIQ_PIN("+x"(x));                                                                      \
+    STATIQ_PAIRS_STEP(c30, x, w0);                                                            \
+    STATIQ_PAIRS_STEP(c31, x, w1);                                                            \
   }
 
 template <bool kFlip>
-HWY_INLINE void Pairs4x2(const std::uint8_t* HWY_RESTRICT w, std::size_t ps, const std::uint8_t* const* a,
+HWY_INLINE void Pairs4x2(const std::uint8_t* HWY_RESTRICT w, std::size_t gs, const std::uint8_t* const* a,
                          std::size_t groups, __m256i* acc) {
   const __m256i ones = _mm256_set1_epi16(1);
   __m256i c00 = acc[0], c01 = acc[1], c10 = acc[2], c11 = acc[3];
   __m256i c20 = acc[4], c21 = acc[5], c30 = acc[6], c31 = acc[7];
   const std::uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-  for (std::size_t g = 0; g < groups; ++g, w += kGroupBytes) {
+  for (std::size_t g = 0; g < groups; ++g, w += gs) {
     STATIQ_PAIRS_4X2_GROUP(w, a0 + 4 * g, a1 + 4 * g, a2 + 4 * g, a3 + 4 * g)
   }
   acc[0] = c00, acc[1] = c01, acc[2] = c10, acc[3] = c11;
@@ -322,29 +326,27 @@ HWY_INLINE void Pairs4x2(const std::uint8_t* HWY_RESTRICT w, std::size_t ps, con
 }
 
 template <bool kFlip>
-HWY_INLINE void Pairs1x4(const std::uint8_t* HWY_RESTRICT w, std::size_t ps, const std::uint8_t* const* a,
+HWY_INLINE void Pairs1x4(const std::uint8_t* HWY_RESTRICT w, std::size_t gs, const std::uint8_t* const* a,
                          std::size_t groups, __m256i* acc) {
   const __m256i ones = _mm256_set1_epi16(1);
   __m256i c0 = acc[0], c1 = acc[1], c2 = acc[2], c3 = acc[3];
   const std::uint8_t* a0 = a[0];
-  const std::uint8_t *w0 = w, *w1 = w + ps, *w2 = w + 2 * ps, *w3 = w + 3 * ps;
-  for (std::size_t g = 0; g < groups; ++g) {
-    const std::size_t o = g * kGroupBytes;
+  for (std::size_t g = 0; g < groups; ++g, w += gs) {
     const __m256i x = BroadcastQuad<kFlip>(a0 + 4 * g);
-    STATIQ_PAIRS_STEP(c0, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w0 + o)));
-    STATIQ_PAIRS_STEP(c1, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w1 + o)));
-    STATIQ_PAIRS_STEP(c2, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w2 + o)));
-    STATIQ_PAIRS_STEP(c3, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w3 + o)));
+    STATIQ_PAIRS_STEP(c0, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)));
+    STATIQ_PAIRS_STEP(c1, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kGroupBytes)));
+    STATIQ_PAIRS_STEP(c2, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2 * kGroupBytes)));
+    STATIQ_PAIRS_STEP(c3, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 3 * kGroupBytes)));
   }
   acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3;
 }
 
-HWY_INLINE void Widen4x1(const std::uint8_t* HWY_RESTRICT w, std::size_t /*ps*/, const std::uint8_t* const* a,
+HWY_INLINE void Widen4x1(const std::uint8_t* HWY_RESTRICT w, std::size_t gs, const std::uint8_t* const* a,
                          std::size_t groups, __m256i* acc) {
   __m256i c0l = acc[0], c0h = acc[1], c1l = acc[2], c1h = acc[3];
   __m256i c2l = acc[4], c2h = acc[5], c3l = acc[6], c3h = acc[7];
   const std::uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-  for (std::size_t g = 0; g < groups; ++g, w += kGroupBytes) {
+  for (std::size_t g = 0; g < groups; ++g, w += gs) {
     const __m256i wl = WidenLo(w), wh = WidenHi(w);
     __m256i x = BroadcastWidened(a0 + 8 * g);
     STATIQ_PIN("+x"(x));
@@ -367,34 +369,32 @@ HWY_INLINE void Widen4x1(const std::uint8_t* HWY_RESTRICT w, std::size_t /*ps*/,
   acc[4] = c2l, acc[5] = c2h, acc[6] = c3l, acc[7] = c3h;
 }
 
-HWY_INLINE void Widen1x2(const std::uint8_t* HWY_RESTRICT w, std::size_t ps, const std::uint8_t* const* a,
+HWY_INLINE void Widen1x2(const std::uint8_t* HWY_RESTRICT w, std::size_t gs, const std::uint8_t* const* a,
                          std::size_t groups, __m256i* acc) {
   __m256i c0l = acc[0], c0h = acc[1], c1l = acc[2], c1h = acc[3];
   const std::uint8_t* a0 = a[0];
-  const std::uint8_t *w0 = w, *w1 = w + ps;
-  for (std::size_t g = 0; g < groups; ++g) {
-    const std::size_t o = g * kGroupBytes;
+  for (std::size_t g = 0; g < groups; ++g, w += gs) {
     const __m256i x = BroadcastWidened(a0 + 8 * g);
-    STATIQ_WIDEN_STEP(c0l, c0h, x, WidenLo(w0 + o), WidenHi(w0 + o));
-    STATIQ_WIDEN_STEP(c1l, c1h, x, WidenLo(w1 + o), WidenHi(w1 + o));
+    STATIQ_WIDEN_STEP(c0l, c0h, x, WidenLo(w), WidenHi(w));
+    STATIQ_WIDEN_STEP(c1l, c1h, x, WidenLo(w + kGroupBytes), WidenHi(w + kGroupBytes));
   }
   acc[0] = c0l, acc[1] = c0h, acc[2] = c1l, acc[3] = c1h;
 }
 
 // Any other MR x NP (row and panel remainders): array accumulators, fine for these rare tiles.
 template <std::size_t MR, std::size_t NP, bool kPairs, bool kFlip>
-HWY_INLINE void GenericAVX2(const std::uint8_t* HWY_RESTRICT w, std::size_t ps, const std::uint8_t* const* a,
+HWY_INLINE void GenericAVX2(const std::uint8_t* HWY_RESTRICT w, std::size_t gs, const std::uint8_t* const* a,
                             std::size_t groups, __m256i* acc) {
   const __m256i ones = _mm256_set1_epi16(1);
-  for (std::size_t g = 0; g < groups; ++g, w += kGroupBytes) {
+  for (std::size_t g = 0; g < groups; ++g, w += gs) {
 #pragma GCC unroll 16
     for (std::size_t j = 0; j < NP; ++j) {
       if constexpr (kPairs) {
-        const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + j * ps));
+        const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + j * kGroupBytes));
 #pragma GCC unroll 16
         for (std::size_t r = 0; r < MR; ++r) STATIQ_PAIRS_STEP(acc[r * NP + j], BroadcastQuad<kFlip>(a[r] + 4 * g), wv);
       } else {
-        const __m256i wl = WidenLo(w + j * ps), wh = WidenHi(w + j * ps);
+        const __m256i wl = WidenLo(w + j * kGroupBytes), wh = WidenHi(w + j * kGroupBytes);
 #pragma GCC unroll 16
         for (std::size_t r = 0; r < MR; ++r) {
           const __m256i x = BroadcastWidened(a[r] + 8 * g);
@@ -406,21 +406,22 @@ HWY_INLINE void GenericAVX2(const std::uint8_t* HWY_RESTRICT w, std::size_t ps, 
 }
 #undef STATIQ_WIDEN_STEP
 
-// Accumulates groups [0, groups) of panels p..p+NP-1 into acc (layout: [row][panel] for vpmaddubsw,
-// [row][panel][half] for the widening route). a: per row, u8 activations or the widened u16 copy.
+// Accumulates groups [0, groups) of panels p..p+NP-1 (one block; w: panel p's first group, gs: the block's group
+// stride) into acc (layout: [row][panel] for vpmaddubsw, [row][panel][half] for the widening route). a: per row,
+// u8 activations or the widened u16 copy.
 template <std::size_t MR, std::size_t NP, bool kPairs, bool kFlip>
-HWY_INLINE void RunAVX2(const std::uint8_t* w, std::size_t ps, const std::uint8_t* const* a, std::size_t groups,
+HWY_INLINE void RunAVX2(const std::uint8_t* w, std::size_t gs, const std::uint8_t* const* a, std::size_t groups,
                         __m256i* acc) {
   if constexpr (kPairs && MR == 4 && NP == 2) {
-    Pairs4x2<kFlip>(w, ps, a, groups, acc);
+    Pairs4x2<kFlip>(w, gs, a, groups, acc);
   } else if constexpr (kPairs && MR == 1 && NP == 4) {
-    Pairs1x4<kFlip>(w, ps, a, groups, acc);
+    Pairs1x4<kFlip>(w, gs, a, groups, acc);
   } else if constexpr (!kPairs && MR == 4 && NP == 1) {
-    Widen4x1(w, ps, a, groups, acc);
+    Widen4x1(w, gs, a, groups, acc);
   } else if constexpr (!kPairs && MR == 1 && NP == 2) {
-    Widen1x2(w, ps, a, groups, acc);
+    Widen1x2(w, gs, a, groups, acc);
   } else {
-    GenericAVX2<MR, NP, kPairs, kFlip>(w, ps, a, groups, acc);
+    GenericAVX2<MR, NP, kPairs, kFlip>(w, gs, a, groups, acc);
   }
 }
 
@@ -452,7 +453,7 @@ HWY_INLINE void TileAVX2(const gemm_packed_view& pk, std::size_t p, const TIn* c
   constexpr std::size_t NA = kPairs ? NP : 2 * NP;
   constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
   const std::size_t k = pk.k();
-  const std::size_t ps = pk.kp() * gemm_nr;  // bytes between panels
+  const std::size_t gs = pk.group_stride(p);
   const std::uint8_t* w = pk.group(p, 0);
   __m256i acc[MR * NA];
   for (std::size_t i = 0; i < MR * NA; ++i) acc[i] = _mm256_setzero_si256();
@@ -461,24 +462,24 @@ HWY_INLINE void TileAVX2(const gemm_packed_view& pk, std::size_t p, const TIn* c
     if (nseg > 1) {
       for (std::size_t s = 0; s < nseg; ++s) {
         for (std::size_t r = 0; r < MR; ++r) a[r] = reinterpret_cast<const std::uint8_t*>(xr[r * nseg + s]);
-        RunAVX2<MR, NP, true, kFlip>(w + s * seg_groups * kGroupBytes, ps, a, seg_groups, acc);
+        RunAVX2<MR, NP, true, kFlip>(w + s * seg_groups * gs, gs, a, seg_groups, acc);
       }
     } else {
       const std::size_t kfull = k / gemm_kr;
       for (std::size_t r = 0; r < MR; ++r) a[r] = reinterpret_cast<const std::uint8_t*>(xr[r]);
-      RunAVX2<MR, NP, true, kFlip>(w, ps, a, kfull, acc);
+      RunAVX2<MR, NP, true, kFlip>(w, gs, a, kfull, acc);
       if (kfull * gemm_kr < k) {  // last partial group from a zero-padded copy
         alignas(16) std::uint8_t tail[MR][gemm_kr] = {};
         for (std::size_t r = 0; r < MR; ++r) {
           std::memcpy(tail[r], a[r] + kfull * gemm_kr, k - kfull * gemm_kr);
           a[r] = tail[r];
         }
-        RunAVX2<MR, NP, true, kFlip>(w + kfull * kGroupBytes, ps, a, 1, acc);
+        RunAVX2<MR, NP, true, kFlip>(w + kfull * gs, gs, a, 1, acc);
       }
     }
   } else if (widened != nullptr && widened[0] != nullptr) {
     for (std::size_t r = 0; r < MR; ++r) a[r] = reinterpret_cast<const std::uint8_t*>(widened[r]);
-    RunAVX2<MR, NP, false, false>(w, ps, a, pk.kp() / gemm_kr, acc);
+    RunAVX2<MR, NP, false, false>(w, gs, a, pk.kp() / gemm_kr, acc);
   } else {
     constexpr std::size_t kSlice = 1024;
     alignas(32) std::uint16_t buf[MR][kSlice + 16];
@@ -486,7 +487,7 @@ HWY_INLINE void TileAVX2(const gemm_packed_view& pk, std::size_t p, const TIn* c
     for (std::size_t k0 = 0; k0 < k; k0 += kSlice) {
       const std::size_t len = k - k0 < kSlice ? k - k0 : kSlice;
       for (std::size_t r = 0; r < MR; ++r) WidenRow(xr[r] + k0, len, buf[r]);
-      RunAVX2<MR, NP, false, false>(w + (k0 / gemm_kr) * kGroupBytes, ps, a, (len + gemm_kr - 1) / gemm_kr, acc);
+      RunAVX2<MR, NP, false, false>(w + (k0 / gemm_kr) * gs, gs, a, (len + gemm_kr - 1) / gemm_kr, acc);
     }
   }
   for (std::size_t r = 0; r < MR; ++r) {
@@ -650,7 +651,7 @@ HWY_INLINE void Pairs4x2Bytes(const Sink<TOut>& out, const gemm_packed_view& pk,
                               const PanelPairRequant* cached) {
   static_assert(!std::is_same_v<TOut, std::int32_t>, "8-bit outputs only");
   const __m256i ones = _mm256_set1_epi16(1);
-  const std::size_t ps = pk.kp() * gemm_nr;  // bytes between panels
+  const std::size_t gs = pk.group_stride(p);
   const std::uint8_t* w = pk.group(p, 0);
   const std::int32_t* bias = reinterpret_cast<const std::int32_t*>(pk.bias()) + gemm_nr * p;
   const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias));
@@ -658,7 +659,7 @@ HWY_INLINE void Pairs4x2Bytes(const Sink<TOut>& out, const gemm_packed_view& pk,
   __m256i c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
   for (std::size_t s = 0; s < nseg; ++s) {
     const std::uint8_t *a0 = a[s], *a1 = a[nseg + s], *a2 = a[2 * nseg + s], *a3 = a[3 * nseg + s];
-    for (std::size_t g = 0; g < seg_groups; ++g, w += kGroupBytes, a0 += 4, a1 += 4, a2 += 4, a3 += 4) {
+    for (std::size_t g = 0; g < seg_groups; ++g, w += gs, a0 += 4, a1 += 4, a2 += 4, a3 += 4) {
       STATIQ_PAIRS_4X2_GROUP(w, a0, a1, a2, a3)
     }
   }
@@ -684,19 +685,31 @@ HWY_INLINE void Pairs4x2Bytes(const Sink<TOut>& out, const gemm_packed_view& pk,
 inline constexpr std::size_t kCachedPairs = 8;
 struct PairRequantCache {
   PanelPairRequant pair[kCachedPairs];
-  std::size_t p_begin = 0, pairs = 0;
+  std::int8_t slot[2 * kCachedPairs];  // pair[slot[p - p_begin]] holds panels p and p + 1; -1: none
+  std::size_t p_begin = 0, p_end = 0;
 
+  // The pairs ForEachTileAVX2's walk takes: from p_begin and from each block's start (pack.hpp) on, two by two.
   template <class TOut>
   HWY_INLINE PairRequantCache(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t p_begin_,
-                              std::size_t p_end) : p_begin(p_begin_) {
-    if (std::is_same_v<TOut, std::int32_t> || p_end - p_begin > 2 * kCachedPairs) return;
-    for (std::size_t p = p_begin; p + 2 <= p_end && out.Width(p + 1) == gemm_nr; p += 2) {
-      pair[pairs++] = PanelPairRequant(out, pk, p);
+                              std::size_t p_end_) : p_begin(p_begin_), p_end(p_end_) {
+    if (std::is_same_v<TOut, std::int32_t> || p_end - p_begin > 2 * kCachedPairs) {
+      p_end = p_begin;
+      return;
+    }
+    std::size_t pairs = 0;
+    for (std::size_t i = 0; i < p_end - p_begin; ++i) slot[i] = -1;
+    for (std::size_t p = p_begin; p < p_end;) {
+      const std::size_t e = gemm_packed_view::block_end(p, p_end);
+      for (; p + 2 <= e && out.Width(p + 1) == gemm_nr; p += 2) {
+        slot[p - p_begin] = static_cast<std::int8_t>(pairs);
+        pair[pairs++] = PanelPairRequant(out, pk, p);
+      }
+      p = e;
     }
   }
   HWY_INLINE const PanelPairRequant* For(std::size_t p) const {
-    const std::size_t i = (p - p_begin) / 2;
-    return i < pairs ? &pair[i] : nullptr;
+    if (p - p_begin >= p_end - p_begin || slot[p - p_begin] < 0) return nullptr;
+    return &pair[slot[p - p_begin]];
   }
 };
 
@@ -739,9 +752,11 @@ HWY_INLINE void ForEachTileAVX2(const gemm_packed_view& pk, std::size_t rows, st
     std::size_t m = 0;
     for (; m + 4 <= rows; m += 4) {
       rows_ready(m, std::size_t{4});
-      std::size_t p = p0;
-      for (; p + NP <= p1; p += NP) tile(C4{}, CNP{}, m, p);
-      for (; p < p1; ++p) tile(C4{}, C1{}, m, p);
+      for (std::size_t p = p0; p < p1;) {  // a tile's panels lie in one block
+        const std::size_t e = gemm_packed_view::block_end(p, p1);
+        for (; p + NP <= e; p += NP) tile(C4{}, CNP{}, m, p);
+        for (; p < e; ++p) tile(C4{}, C1{}, m, p);
+      }
     }
     const std::size_t rest = rows - m;
     if (rest == 0) continue;
@@ -841,7 +856,7 @@ HWY_INLINE void SplitRow(const std::uint8_t* HWY_RESTRICT x, std::size_t k, bool
 // 4 panels (32 channels) of one row from the split activations; sums (bias' added) to out[4].
 HWY_INLINE void Split1x4(const gemm_packed_view& pk, std::size_t p, const std::uint8_t* HWY_RESTRICT lo,
                          const std::uint8_t* HWY_RESTRICT hi, __m256i* out) {
-  const std::size_t ps = pk.kp() * gemm_nr, groups = pk.kp() / gemm_kr;
+  const std::size_t gs = pk.group_stride(p), groups = pk.kp() / gemm_kr;
   const std::uint8_t* w = pk.group(p, 0);
   const __m256i ones = _mm256_set1_epi16(1), s128 = _mm256_set1_epi16(128);
   __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0;
@@ -849,13 +864,13 @@ HWY_INLINE void Split1x4(const gemm_packed_view& pk, std::size_t p, const std::u
     const std::size_t g1 = g0 + kSplitGroups < groups ? g0 + kSplitGroups : groups;
     __m256i h0 = _mm256_setzero_si256(), h1 = h0, h2 = h0, h3 = h0;
     for (std::size_t g = g0; g < g1; ++g) {
-      const std::size_t o = g * kGroupBytes;
+      const std::size_t o = g * gs;
       __m256i xl = BroadcastQuad<false>(lo + 4 * g), xh = BroadcastQuad<false>(hi + 4 * g);
       STATIQ_PIN("+x"(xl), "+x"(xh));
       const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + o));
-      const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + ps + o));
-      const __m256i w2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2 * ps + o));
-      const __m256i w3 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 3 * ps + o));
+      const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kGroupBytes + o));
+      const __m256i w2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2 * kGroupBytes + o));
+      const __m256i w3 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 3 * kGroupBytes + o));
       c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(_mm256_maddubs_epi16(xl, w0), ones));
       h0 = _mm256_add_epi16(h0, _mm256_maddubs_epi16(xh, w0));
       STATIQ_PIN("+x"(c0), "+x"(h0));
@@ -881,34 +896,37 @@ HWY_INLINE void Split1x4(const gemm_packed_view& pk, std::size_t p, const std::u
   }
 }
 
-// Batch 1 (GEMV): bandwidth bound (a 512x784 layer is 401 KB of weights); several panels per pass share
-// one activation broadcast and keep several weight streams in flight.
+// Batch 1 (GEMV): bandwidth bound (a 512x784 layer is 401 KB of weights); several panels of one block per pass
+// share one activation broadcast.
 template <bool kPairs, class TIn, class TOut>
 HWY_INLINE void GemvAVX2(const gemm_packed_view& pk, const TIn* x, const Sink<TOut>& out, std::size_t p_begin,
                          std::size_t p_end) {
-  std::size_t p = p_begin;
-  if constexpr (!kPairs) {
-    if (pk.k() <= kWidenMaxK) {
-      alignas(32) std::uint8_t lo[kWidenMaxK + 32], hi[kWidenMaxK + 32];
-      SplitRow(reinterpret_cast<const std::uint8_t*>(x), pk.k(), std::is_same_v<TIn, std::int8_t>, lo, hi);
-      for (; p + 4 <= p_end; p += 4) {
-        __m256i s[4];
-        Split1x4(pk, p, lo, hi, s);
-        EmitAVX2<1, 4>(out, pk, 0, p, s);
-      }
-    }
-  }
   constexpr std::size_t NP = kPairs ? 4 : 2;
+  const bool split = !kPairs && pk.k() <= kWidenMaxK;
+  alignas(32) std::uint8_t lo[kPairs ? 1 : kWidenMaxK + 32], hi[kPairs ? 1 : kWidenMaxK + 32];
   alignas(32) std::uint16_t buf[kPairs ? 1 : kWidenMaxK + 16];
   const std::uint16_t* widened[1] = {nullptr};
   if constexpr (!kPairs) {
-    if (p < p_end && pk.k() <= kWidenMaxK) {
-      WidenRow(x, pk.k(), buf);
-      widened[0] = buf;
-    }
+    if (split) SplitRow(reinterpret_cast<const std::uint8_t*>(x), pk.k(), std::is_same_v<TIn, std::int8_t>, lo, hi);
   }
-  for (; p + NP <= p_end; p += NP) BlockAVX2<1, NP, kPairs>(pk, 0, p, x, 0, widened, out);
-  for (; p < p_end; ++p) BlockAVX2<1, 1, kPairs>(pk, 0, p, x, 0, widened, out);
+  for (std::size_t p = p_begin; p < p_end;) {  // a tile's panels lie in one block
+    const std::size_t e = gemm_packed_view::block_end(p, p_end);
+    if constexpr (!kPairs) {
+      if (split) {
+        for (; p + 4 <= e; p += 4) {
+          __m256i s[4];
+          Split1x4(pk, p, lo, hi, s);
+          EmitAVX2<1, 4>(out, pk, 0, p, s);
+        }
+      }
+      if (p < e && widened[0] == nullptr && pk.k() <= kWidenMaxK) {
+        WidenRow(x, pk.k(), buf);
+        widened[0] = buf;
+      }
+    }
+    for (; p + NP <= e; p += NP) BlockAVX2<1, NP, kPairs>(pk, 0, p, x, 0, widened, out);
+    for (; p < e; ++p) BlockAVX2<1, 1, kPairs>(pk, 0, p, x, 0, widened, out);
+  }
 }
 #undef STATIQ_PIN
 #endif  // STATIQ_AVX2_GEMM_PATHS
@@ -1045,13 +1063,13 @@ struct OutColumns {
 // (a plain GEMM: one segment per row); with tail (one segment only) the last k % 4 activations follow as one more
 // group, zero-filled. goff != nullptr (nseg == 1, no tail): group g of row r lies at tab[r] + goff[g] (the
 // implicit convolution on a padded input, where every row's kernel rows lie at the same offsets from its first:
-// one loop over all groups, no segment switches). w: the first panel's group 0; zmm z takes panel p + 2z's groups
-// in its lower half and those hi[z] bytes further (the next panel, or the same one past the last) in its upper
-// half.
+// one loop over all groups, no segment switches). w: the first panel's group 0, the tile's panels in one block
+// (pack.hpp), group g gs bytes after group g - 1; zmm z takes panel p + 2z's groups in its lower half and those hi[z]
+// bytes further (the next panel: 32 bytes; or the same one past the block's last: 0) in its upper half.
 // Not inlined, with no lambda touching the accumulators and no call inside: so GCC keeps the MR x NZ accumulators
 // in registers (inlined into its caller, or through a lambda, they went to the stack: 2.6x slower).
 template <std::size_t MR, std::size_t NZ, bool kShort, class TIn, class TOut>
-HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&hi)[NZ], std::size_t ps,
+HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&hi)[NZ], std::size_t gs,
                        const TIn* const* tab, const std::ptrdiff_t* goff, std::size_t nseg, std::size_t sg,
                        bool tail, std::size_t k, const Zmm16 (&zc)[NZ], const Sink<TOut>& out, std::size_t m,
                        std::size_t mr) {
@@ -1064,16 +1082,16 @@ HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&h
   const TIn* rows[MR];  // segment s of each row (the tail reads segment 0, the only one then)
   STATIQ_UNROLL_FULL(16)
   for (std::size_t r = 0; r < MR; ++r) rows[r] = tab[(r < mr ? r : mr - 1) * nseg];
+  constexpr std::size_t kGroupBytes = gemm_nr * gemm_kr;  // panel to panel
   const std::uint8_t* wz[NZ];
   STATIQ_UNROLL_FULL(4)
-  for (std::size_t z = 0; z < NZ; ++z) wz[z] = w + 2 * z * ps;
-  constexpr std::size_t kGroupBytes = gemm_nr * gemm_kr;  // step per group
+  for (std::size_t z = 0; z < NZ; ++z) wz[z] = w + 2 * z * kGroupBytes;
   // Per group: 2 x NZ weight halves, then each row's 4 activations broadcast against them.
   __m512i wv[NZ];
 #define STATIQ_VNNI_WEIGHTS(g)                                                                                \
   STATIQ_UNROLL_FULL(4)                                                                                            \
   for (std::size_t z = 0; z < NZ; ++z) {                                                                      \
-    wv[z] = WeightZmm(wz[z] + (g) * kGroupBytes, hi[z]);                                                     \
+    wv[z] = WeightZmm(wz[z] + (g) * gs, hi[z]);                                                              \
   }
   // Each row's 4 activations at offset o broadcast against the group's weights.
 #define STATIQ_VNNI_ROWS(o)                                                                                   \
@@ -1100,7 +1118,7 @@ HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&h
         STATIQ_VNNI_ROWS(4 * g)
       }
       STATIQ_UNROLL_FULL(4)
-      for (std::size_t z = 0; z < NZ; ++z) wz[z] += sg * kGroupBytes;
+      for (std::size_t z = 0; z < NZ; ++z) wz[z] += sg * gs;
     }
   }
 #undef STATIQ_VNNI_ROWS
@@ -1161,7 +1179,7 @@ template <std::size_t NZ>
 inline constexpr std::size_t kResidentGroups = kResidentZmm / NZ;
 
 template <std::size_t MR, std::size_t NZ, bool kShort, class TIn, class TOut>
-HWY_NOINLINE void TileResident(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&hi)[NZ], std::size_t ps,
+HWY_NOINLINE void TileResident(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&hi)[NZ], std::size_t gs,
                                const TIn* const* tab, std::size_t sg, const Zmm16 (&zc)[NZ],
                                const Sink<TOut>& out, std::size_t rows) {
   constexpr std::size_t kG = kResidentGroups<NZ>;
@@ -1172,7 +1190,7 @@ HWY_NOINLINE void TileResident(const std::uint8_t* HWY_RESTRICT w, const std::si
     if (g < sg) {
       STATIQ_UNROLL_FULL(4)
       for (std::size_t z = 0; z < NZ; ++z) {
-        wv[g][z] = WeightZmm(w + 2 * z * ps + g * kGroupBytes, hi[z]);
+        wv[g][z] = WeightZmm(w + 2 * z * kGroupBytes + g * gs, hi[z]);
       }
     } else {
       STATIQ_UNROLL_FULL(4)
@@ -1216,9 +1234,9 @@ HWY_NOINLINE void TileResident(const std::uint8_t* HWY_RESTRICT w, const std::si
   }
 }
 
-// The zmm of panels [p, min(p + 2 * NZ, p_end)) over rows [0, rows) in tiles of MR (the last one: of 4 or fewer
-// rows when it has that few). tab: the rows' segment pointers (tab[r * nseg + s], see Tile). Fewer panels than
-// 2 * NZ - 1 take a narrower tile.
+// The zmm of panels [p, min(p + 2 * NZ, p_end)) (of one block) over rows [0, rows) in tiles of MR (the last one:
+// of 4 or fewer rows when it has that few). tab: the rows' segment pointers (tab[r * nseg + s], see Tile). Fewer
+// panels than 2 * NZ - 1 take a narrower tile.
 template <std::size_t MR, std::size_t NZ, class TIn, class TOut>
 HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, const std::ptrdiff_t* goff,
                         std::size_t nseg, std::size_t sg, const Sink<TOut>& out, std::size_t rows, std::size_t p,
@@ -1226,15 +1244,15 @@ HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, const
   if constexpr (NZ > 1) {
     if ((p_end - p + 1) / 2 < NZ) return Columns<MR, NZ - 1>(pk, tab, goff, nseg, sg, out, rows, p, p_end);
   }
-  const std::size_t k = pk.k(), panels = pk.np() / gemm_nr;
-  const std::size_t ps = pk.kp() / gemm_kr * gemm_nr * gemm_kr;  // bytes per panel
+  const std::size_t k = pk.k(), gs = pk.group_stride(p);
+  const std::size_t c_end = out.n_end < gemm_nr * p_end ? out.n_end : gemm_nr * p_end;
   const bool tail = nseg == 1 && k % gemm_kr != 0;
   std::size_t hi[NZ];
   Zmm16 zc[NZ];
   for (std::size_t z = 0; z < NZ; ++z) {
     const std::size_t p0 = p + 2 * z, c0 = gemm_nr * p0;
-    hi[z] = p0 + 1 < panels ? ps : 0;  // past the last panel the upper half repeats it (never written)
-    zc[z] = MakeZmm16(out, pk, c0, out.n_end - c0 < 16 ? out.n_end - c0 : 16, p0 + 1 < panels ? 16 : 8);
+    hi[z] = p0 + 1 < p_end ? gemm_nr * gemm_kr : 0;  // past p_end the upper half repeats panel p0 (never written)
+    zc[z] = MakeZmm16(out, pk, c0, c_end - c0 < 16 ? c_end - c0 : 16, p0 + 1 < p_end ? 16 : 8);
   }
   const std::uint8_t* w = pk.group(p, 0);
   // (Copying the weights first as 64-byte register images, a plain load per zmm and group in place of the
@@ -1245,106 +1263,99 @@ HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, const
   const auto run = [&](auto k_short) HWY_ATTR {
     constexpr bool kShort = decltype(k_short)::value;
     if constexpr (kResidentNZ) {
-      if (resident) return TileResident<kResidentMR, NZ, kShort>(w, hi, ps, tab, sg, zc, out, rows);
+      if (resident) return TileResident<kResidentMR, NZ, kShort>(w, hi, gs, tab, sg, zc, out, rows);
     }
     std::size_t m = 0;
     for (; m + MR <= rows; m += MR)
-      Tile<MR, NZ, kShort>(w, hi, ps, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, MR);
+      Tile<MR, NZ, kShort>(w, hi, gs, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, MR);
     if (m == rows) return;
     if constexpr (MR > 4) {
       if (rows - m <= 4)
-        return Tile<4, NZ, kShort>(w, hi, ps, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, rows - m);
+        return Tile<4, NZ, kShort>(w, hi, gs, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, rows - m);
     }
-    Tile<MR, NZ, kShort>(w, hi, ps, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, rows - m);
+    Tile<MR, NZ, kShort>(w, hi, gs, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, rows - m);
   };
   WithRequantForm(out, run);
 }
 
 inline constexpr std::size_t kMR = 8, kNZ = 2;
 
-// GEMV (one row), P panels of 8 channels per pass over k. Each zmm of weights is two consecutive groups of one
-// panel, 64 bytes as the blob holds them (no vinserti64x4: the batched tile's 4 inserts per 4 vpdpbusd took as many
-// pipe slots as the products), against x as [x_g x 8 lanes | x_g+1 x 8 lanes] (one vpermd per group pair, for all
-// P panels). Each accumulator sums the even groups in its lower half and the odd ones in its upper half (bias in
-// the lower); the halves of two panels are added into one zmm of 16 channels for the epilogue.
-template <std::size_t P, bool kShort, class TIn, class TOut>
-HWY_NOINLINE void GemvPanels(const gemm_packed_view& pk, const TIn* HWY_RESTRICT x, const Sink<TOut>& out,
-                             std::size_t p) {
-  constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
+// GEMV (one row) over panels [p, p_end) of one block, p_end - p <= 2 * NZ: zmm z holds panels p + 2z and p + 2z + 1
+// (16 channels), whose groups lie side by side in the blob (pack.hpp), so each group is NZ plain 64-byte loads at
+// the block's group stride against its 4 activations broadcast: a full block reads its 256 bytes per group, and the
+// blob end to end is one sequential stream (as 8 streams 6 KiB apart, one per panel, a 512x784 layer read its
+// 401 KB from L2 at half the speed: 3.62 against 2.6 us). Two sets of accumulators (even and odd groups) keep
+// 2 * NZ vpdpbusd in flight.
+template <std::size_t NZ, bool kShort, class TIn, class TOut>
+HWY_NOINLINE void GemvBlock(const gemm_packed_view& pk, const TIn* HWY_RESTRICT x, const Sink<TOut>& out,
+                            std::size_t p, std::size_t p_end) {
   constexpr std::size_t kGroupBytes = gemm_nr * gemm_kr;
-  const std::size_t k = pk.k(), sg = k / gemm_kr;
-  const std::size_t ps = pk.kp() / gemm_kr * kGroupBytes;  // bytes per panel
-  const std::uint8_t* w = pk.group(p, 0);
-  __m512i acc[P];
-  STATIQ_UNROLL_FULL(16)
-  for (std::size_t j = 0; j < P; ++j) {
-    acc[j] = _mm512_zextsi256_si512(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pk.bias() + 4 * gemm_nr * (p + j))));
-  }
-  const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-  constexpr std::uint64_t kFlipBytes = kFlip ? 0x8080808080808080ull : 0;
-  // 8 activations (two groups) as [group g in lanes 0-7 | group g + 1 in lanes 8-15]
-  const auto pair = [&](std::uint64_t q) HWY_ATTR {
-    return _mm512_permutexvar_epi32(halves, _mm512_castsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(q ^ kFlipBytes))));
+  const std::size_t k = pk.k(), sg = k / gemm_kr, gs = pk.group_stride(p);
+  const std::uint8_t* HWY_RESTRICT w = pk.group(p, 0);
+  // The last zmm holds one panel where p_end - p is odd: its upper 32 bytes are the next group's (or past the blob)
+  // and are not loaded. Full blocks take plain loads: GCC's code with an all-ones mask on the last load (one loop for
+  // both cases) ran 1.4x slower with s32 outputs (3.8 against 2.6 us on 1x512x784; Clang's was not).
+  const __mmask8 last = (p_end - p) % 2 != 0 ? __mmask8(0x0F) : __mmask8(0xFF);
+  const auto load = [&](const std::uint8_t* at, std::size_t z) HWY_ATTR {
+    if (z + 1 == NZ && last != 0xFF) return _mm512_maskz_loadu_epi64(last, at + 2 * z * kGroupBytes);
+    return _mm512_loadu_si512(at + 2 * z * kGroupBytes);
   };
-  std::size_t g = 0;
-  for (; g + 2 <= sg; g += 2) {
-    std::uint64_t q;
-    std::memcpy(&q, x + 4 * g, 8);
-    const __m512i xx = pair(q);
-    STATIQ_UNROLL_FULL(16)
-    for (std::size_t j = 0; j < P; ++j) Dpbusd(acc[j], xx, _mm512_loadu_si512(w + j * ps + g * kGroupBytes));
+  __m512i even[NZ], odd[NZ];
+  STATIQ_UNROLL_FULL(4)
+  for (std::size_t z = 0; z < NZ; ++z) {
+    even[z] = Load16(pk.bias(), gemm_nr * (p + 2 * z), p + 2 * z + 1 < p_end ? 16 : 8);
+    odd[z] = _mm512_setzero_si512();
   }
-  if (4 * g < k) {  // 1 to 7 values left: one or two groups, the last one zero-padded in the blob
-    const std::size_t nb = k - 4 * g;
-    std::uint64_t q = 0;
-    if (k >= 8) {  // the 8 bytes ending at k, shifted down (no loop: see Tile's tail)
-      std::memcpy(&q, x + k - 8, 8);
-      q >>= 8 * (8 - nb);
-    } else {
-      for (std::size_t b = 0; b < nb; ++b) q |= std::uint64_t{static_cast<std::uint8_t>(x[4 * g + b])} << (8 * b);
+  std::size_t g = 0;
+  for (; g + 2 <= sg; g += 2, w += 2 * gs) {
+    std::uint32_t q0, q1;
+    std::memcpy(&q0, x + 4 * g, 4);
+    std::memcpy(&q1, x + 4 * g + 4, 4);
+    const __m512i x0 = SplatQuad<TIn>(q0), x1 = SplatQuad<TIn>(q1);
+    STATIQ_UNROLL_FULL(4)
+    for (std::size_t z = 0; z < NZ; ++z) {
+      Dpbusd(even[z], x0, load(w, z));
+      Dpbusd(odd[z], x1, load(w + gs, z));
     }
-    const __m512i xx = pair(q);
-    // Both groups where nb > 4 (the second one padded); else group g only, as the next 32 bytes may lie past the
-    // blob (masked-off lanes are not read).
-    const __mmask8 groups = nb > 4 ? 0xFF : 0x0F;
-    STATIQ_UNROLL_FULL(16)
-    for (std::size_t j = 0; j < P; ++j) Dpbusd(acc[j], xx, _mm512_maskz_loadu_epi64(groups, w + j * ps + g * kGroupBytes));
+  }
+  for (; 4 * g < k; ++g, w += gs) {  // an odd last whole group, then the last k % 4 values (zero-padded weights)
+    const std::size_t nb = k - 4 * g < 4 ? k - 4 * g : 4;
+    std::uint32_t q = 0;
+    if (nb == 4) {
+      std::memcpy(&q, x + 4 * g, 4);
+    } else {
+      for (std::size_t b = 0; b < nb; ++b) q |= std::uint32_t{static_cast<std::uint8_t>(x[4 * g + b])} << (8 * b);
+    }
+    const __m512i xq = SplatQuad<TIn>(q);  // (flipped padding bytes meet zero weights)
+    STATIQ_UNROLL_FULL(4)
+    for (std::size_t z = 0; z < NZ; ++z) Dpbusd(even[z], xq, load(w, z));
   }
   const Epilogue<TOut> e(out);
-  const std::size_t panels = pk.np() / gemm_nr;
-  STATIQ_UNROLL_FULL(8)
-  for (std::size_t j = 0; j < P; j += 2) {
-    const std::size_t c0 = gemm_nr * (p + j);
-    const std::size_t width = P - j >= 2 ? 16 : 8;
-    const std::size_t nc = out.n_end - c0 < width ? out.n_end - c0 : width;
-    const Zmm16 zc = MakeZmm16(out, pk, c0, nc, p + j + 1 < panels ? 16 : 8);
-    __m512i sums;
-    if (P - j >= 2) {  // [lower halves of j, j + 1] + [upper halves of j, j + 1]
-      sums = _mm512_add_epi32(_mm512_shuffle_i64x2(acc[j], acc[j + 1], 0x44), _mm512_shuffle_i64x2(acc[j], acc[j + 1], 0xEE));
-    } else {
-      sums = _mm512_zextsi256_si512(
-          _mm256_add_epi32(_mm512_castsi512_si256(acc[j]), _mm512_extracti64x4_epi64(acc[j], 1)));
-    }
-    Emit<kShort>(e, zc, zc.lanes, e.y + c0, sums);
+  STATIQ_UNROLL_FULL(4)
+  for (std::size_t z = 0; z < NZ; ++z) {
+    const std::size_t c0 = gemm_nr * (p + 2 * z);
+    const std::size_t c_end = out.n_end < gemm_nr * p_end ? out.n_end : gemm_nr * p_end;
+    const Zmm16 zc = MakeZmm16(out, pk, c0, c_end - c0 < 16 ? c_end - c0 : 16, p + 2 * z + 1 < p_end ? 16 : 8);
+    Emit<kShort>(e, zc, zc.lanes, e.y + c0, _mm512_add_epi32(even[z], odd[z]));
   }
 }
 
-// Panels per GEMV pass: 8 weight streams (16 measured 1.5x slower on 1x1024x1024, beyond the prefetchers; 12 no
-// better than 8).
-inline constexpr std::size_t kGemvP = 8;
-// GEMV over panels [p_begin, p_end): kGemvP panels per pass, then 4 (the last pass of 4 overlapping computed
-// panels where fewer are left: they are written again with the same values), then single panels.
+// GEMV over panels [p_begin, p_end): block by block, a GemvBlock of as many zmm as the panels need.
 template <class TIn, class TOut>
 HWY_INLINE void Gemv(const gemm_packed_view& pk, const TIn* x, const Sink<TOut>& out, std::size_t p_begin,
                      std::size_t p_end) {
   const auto run = [&](auto k_short) HWY_ATTR {
     constexpr bool kShort = decltype(k_short)::value;
-    std::size_t p = p_begin;
-    for (; p + kGemvP <= p_end; p += kGemvP) GemvPanels<kGemvP, kShort>(pk, x, out, p);
-    for (; p + 4 <= p_end; p += 4) GemvPanels<4, kShort>(pk, x, out, p);
-    if (p < p_end && p_end - p_begin >= 4) return GemvPanels<4, kShort>(pk, x, out, p_end - 4);
-    for (; p < p_end; ++p) GemvPanels<1, kShort>(pk, x, out, p);
+    for (std::size_t p = p_begin; p < p_end;) {
+      const std::size_t e = gemm_packed_view::block_end(p, p_end);
+      switch ((e - p + 1) / 2) {
+        case 4: GemvBlock<4, kShort>(pk, x, out, p, e); break;
+        case 3: GemvBlock<3, kShort>(pk, x, out, p, e); break;
+        case 2: GemvBlock<2, kShort>(pk, x, out, p, e); break;
+        default: GemvBlock<1, kShort>(pk, x, out, p, e); break;
+      }
+      p = e;
+    }
   };
   WithRequantForm(out, run);
 }
@@ -1356,12 +1367,16 @@ template <class TIn, class TOut>
 HWY_INLINE void PanelsSeg(const gemm_packed_view& pk, std::size_t rows, const TIn* const* tab,
                           const std::ptrdiff_t* goff, std::size_t nseg, std::size_t sg, const Sink<TOut>& out,
                           std::size_t p_begin, std::size_t p_end) {
-  for (std::size_t p = p_begin; p < p_end; p += 2 * kNZ) {
-    if (p_end - p == 5 || p_end - p == 6) {  // the last 40 or 48 channels: one tile of 3 zmm, not 2 + 1
-      Columns<kMR, 3>(pk, tab, goff, nseg, sg, out, rows, p, p_end);
-      return;
+  for (std::size_t b = p_begin; b < p_end;) {  // a tile's panels lie in one block
+    const std::size_t e = gemm_packed_view::block_end(b, p_end);
+    for (std::size_t p = b; p < e; p += 2 * kNZ) {
+      if (e - p == 5 || e - p == 6) {  // the block's last 40 or 48 channels: one tile of 3 zmm, not 2 + 1
+        Columns<kMR, 3>(pk, tab, goff, nseg, sg, out, rows, p, e);
+        break;
+      }
+      Columns<kMR, kNZ>(pk, tab, goff, nseg, sg, out, rows, p, e);
     }
-    Columns<kMR, kNZ>(pk, tab, goff, nseg, sg, out, rows, p, p_end);
+    b = e;
   }
 }
 

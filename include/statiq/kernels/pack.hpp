@@ -16,16 +16,24 @@ namespace statiq::kernels {
 //   32                4 * np      s32 bias'[np]   = bias[j] - x_zp * sum_i w[j][i]   (zero-point folded in)
 //   32 + 4 * np       4 * np      s32 multiplier[np]   (Q31, per channel; a per-tensor one is repeated)
 //   32 + 8 * np       4 * np      s32 shift[np]        (total right shift, 32..62)
-//   32 + 12 * np      np * kp     s8 weights[np / 8][kp / 4][8][4]
+//   32 + 12 * np      np * kp     s8 weights, in blocks of 8 panels (below)
 //
 // with np = n rounded up to 8 (gemm_nr) and kp = k rounded up to 4 (gemm_kr); padding is zero weights, zero
 // bias, and a valid multiplier. A column panel holds 8 output channels; inside it every group of 4
 // consecutive k is stored as 8 channels x 4 bytes = 32 bytes, which is one AVX2 register: one
 // vpbroadcastd of 4 activation bytes then feeds all 8 channels (vpmaddubsw), and the same 32 bytes widened
 // in two halves feed vpmaddwd (exact route) or Highway's ReorderWidenMulAccumulate on every other target.
+// Panels come in blocks of 8 (64 channels; the last block holds the bp <= 8 panels left), and a block stores
+// its groups one after the other, each group as its bp panels' 32 bytes side by side:
+//   block b (panels 8b .. 8b + bp - 1) at 64 * kp * b:   [kp / 4][bp][8][4]
+// So a batch-1 product (GEMV), which wants every panel of a block at each group, reads the whole blob as one
+// sequential stream (as separate streams per panel, one per 8 channels, it ran at half the L2 bandwidth), two
+// neighbouring panels' groups form one 64-byte line (an AVX-512 register of 16 channels x 4 k), and a batched tile
+// walks each of its panels with a stride of 32 * bp bytes.
 // The layout does not depend on the target, so one baked blob serves static and dynamic dispatch alike.
 inline constexpr std::size_t gemm_nr = 8;  // output channels per panel
 inline constexpr std::size_t gemm_kr = 4;  // k per group
+inline constexpr std::size_t gemm_block_panels = 8;  // panels per block of the weights
 inline constexpr std::size_t gemm_header_bytes = 32;
 inline constexpr std::uint32_t gemm_packed_magic = 0x38475153u;  // "SQG8"
 
@@ -46,6 +54,19 @@ enum class gemm_route : std::uint8_t {
 
 constexpr std::size_t gemm_padded_n(std::size_t n) { return (n + gemm_nr - 1) / gemm_nr * gemm_nr; }
 constexpr std::size_t gemm_padded_k(std::size_t k) { return (k + gemm_kr - 1) / gemm_kr * gemm_kr; }
+
+// Panels in the block of panel p, of a blob with np (padded) channels.
+constexpr std::size_t gemm_block_size(std::size_t np, std::size_t p) {
+  const std::size_t first = p / gemm_block_panels * gemm_block_panels, panels = np / gemm_nr;
+  return panels - first < gemm_block_panels ? panels - first : gemm_block_panels;
+}
+// Byte offset of weight (channel j, input i) in the weights of a blob with np channels and kp inputs (padded).
+constexpr std::size_t gemm_weight_offset(std::size_t np, std::size_t kp, std::size_t j, std::size_t i) {
+  const std::size_t p = j / gemm_nr;
+  return p / gemm_block_panels * (gemm_block_panels * gemm_nr * kp) +
+         i / gemm_kr * (gemm_block_size(np, p) * gemm_nr * gemm_kr) + p % gemm_block_panels * (gemm_nr * gemm_kr) +
+         j % gemm_nr * gemm_kr + i % gemm_kr;
+}
 
 // Bytes of the packed blob for n output channels of k inputs: size static arrays with it.
 constexpr std::size_t gemm_packed_size(std::size_t n, std::size_t k) {
@@ -96,9 +117,7 @@ constexpr void pack_gemm_weights(std::size_t n, std::size_t k, const std::int8_t
         const std::int32_t u = i + 1 < k ? w[j * k + i + 1] : 0;
         if ((v < 0 ? -v : v) + (u < 0 ? -u : u) > 128) pairs_fit = false;
       }
-      // weights[j / 8][i / 4][j % 8][i % 4]
-      wp[((j / gemm_nr) * (kp / gemm_kr) + i / gemm_kr) * (gemm_nr * gemm_kr) + (j % gemm_nr) * gemm_kr +
-         i % gemm_kr] = static_cast<std::uint8_t>(static_cast<std::int8_t>(v));
+      wp[gemm_weight_offset(np, kp, j, i)] = static_cast<std::uint8_t>(static_cast<std::int8_t>(v));
     }
     const std::int64_t b = j < n && bias ? bias[j] : 0;
     // modulo 2^32, like the kernels' wrapping s32 adds
@@ -131,22 +150,31 @@ struct gemm_packed_view {
   constexpr const std::uint8_t* multiplier() const { return bias() + 4 * np(); }
   constexpr const std::uint8_t* shift() const { return multiplier() + 4 * np(); }
   constexpr const std::uint8_t* weights() const { return shift() + 4 * np(); }
+  // Panels in the block of panel p, and the bytes from one group of panel p to its next (32 per panel of the
+  // block). Panels p and p + 1 of one block lie 32 bytes apart.
+  constexpr std::size_t block_size(std::size_t p) const { return gemm_block_size(np(), p); }
+  constexpr std::size_t group_stride(std::size_t p) const { return block_size(p) * (gemm_nr * gemm_kr); }
+  // One past the last panel of the block of panel p, or limit where that is less: a kernel's range of panels
+  // [p, limit) cut at the block's end.
+  static constexpr std::size_t block_end(std::size_t p, std::size_t limit = static_cast<std::size_t>(-1)) {
+    const std::size_t e = (p / gemm_block_panels + 1) * gemm_block_panels;
+    return limit < e ? limit : e;
+  }
   // the 32-byte group g (k = 4g..4g+3) of panel p (channels 8p..8p+7)
   constexpr const std::uint8_t* group(std::size_t p, std::size_t g) const {
-    return weights() + (p * (kp() / gemm_kr) + g) * (gemm_nr * gemm_kr);
+    return weights() + gemm_weight_offset(np(), kp(), gemm_nr * p, gemm_kr * g);
   }
-  // Reads weight (j, i) from the weights' base and the groups per panel held by value: a kernel gathering many
+  // Reads weight (j, i) from the weights' base and the padded sizes held by value: a kernel gathering many
   // weights into a byte array keeps them in registers (a byte store may alias the blob's header, which weight()
   // would read again after each one).
   struct weight_reader {
     const std::uint8_t* w;
-    std::size_t groups;  // kp() / gemm_kr
+    std::size_t np, kp;
     constexpr std::int8_t operator()(std::size_t j, std::size_t i) const {
-      return static_cast<std::int8_t>(
-          w[((j / gemm_nr) * groups + i / gemm_kr) * (gemm_nr * gemm_kr) + (j % gemm_nr) * gemm_kr + i % gemm_kr]);
+      return static_cast<std::int8_t>(w[gemm_weight_offset(np, kp, j, i)]);
     }
   };
-  constexpr weight_reader weights_reader() const { return {weights(), kp() / gemm_kr}; }
+  constexpr weight_reader weights_reader() const { return {weights(), np(), kp()}; }
   constexpr std::int8_t weight(std::size_t j, std::size_t i) const { return weights_reader()(j, i); }
   constexpr std::int32_t bias_at(std::size_t j) const { return detail::load_s32(bias() + 4 * j); }
   constexpr ref::requant_multiplier multiplier_at(std::size_t j) const {
