@@ -258,6 +258,8 @@ TEST_CASE("bake writes the chosen precision into the type and leaves nothing beh
   CHECK(text.find("std::integer_sequence<bool, true, true, true, true, true, true, true, true, true, true, true, "
                   "true, true, true, false>") != std::string::npos);
   CHECK(text.find("namespace residual_int8") != std::string::npos);
+  CHECK(text.find("statiq::kernels::baked_with_layout<" + std::to_string(kernels::gemm_layout_version) + ">::ok") !=
+        std::string::npos);
   // Float data is only the last Dense's 8x10 weights and 10 biases.
   const auto floats_at = text.find("// floats:");
   REQUIRE(floats_at != std::string::npos);

@@ -130,7 +130,9 @@ void bake(const Quantized<G, T, Mask>& m, const std::filesystem::path& path, con
     << "// " << (std::is_same_v<T, std::uint8_t> ? "u8 asymmetric" : "s8 symmetric") << " activations, "
     << "s8 per-channel weights pre-packed; " << data_bytes << " bytes of model data.\n"
     << "#pragma once\n\n#include <array>\n#include <cstdint>\n#include <limits>\n#include <ratio>\n#include <utility>\n\n"
-    << "#include <statiq/statiq.hpp>\n\nnamespace " << name << " {\n\n"
+    << "#include <statiq/statiq.hpp>\n\n"
+    << "static_assert(statiq::kernels::baked_with_layout<" << kernels::gemm_layout_version << ">::ok);\n\n"
+    << "namespace " << name << " {\n\n"
     << "using graph = " << type_name<G>() << ";\n"
     << "using model_type = statiq::Quantized<graph, " << type_name<T>() << ", " << mask_type << ">;\n\n"
     << "inline constexpr model_type model{\n";

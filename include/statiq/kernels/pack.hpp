@@ -35,6 +35,16 @@ inline constexpr std::size_t gemm_nr = 8;  // output channels per panel
 inline constexpr std::size_t gemm_kr = 4;  // k per group
 inline constexpr std::size_t gemm_block_panels = 8;  // panels per block of the weights
 inline constexpr std::size_t gemm_header_bytes = 32;
+// The weights' layout, counted up at each change (2: blocks of 8 panels). A header written by io::bake checks it
+// through baked_with_layout, so a model baked for another layout fails to compile instead of computing garbage.
+inline constexpr std::uint32_t gemm_layout_version = 2;
+template <std::uint32_t BakedLayout>
+struct baked_with_layout {
+  static_assert(BakedLayout == gemm_layout_version,
+                "this model header was baked by a statiq whose packed weights have another layout "
+                "(statiq::kernels::gemm_layout_version): bake the model again with this statiq");
+  static constexpr bool ok = true;
+};
 inline constexpr std::uint32_t gemm_packed_magic = 0x38475153u;  // "SQG8"
 
 // flags
