@@ -991,6 +991,15 @@ HWY_INLINE Zmm16 MakeZmm16(const Sink<TOut>& out, const gemm_packed_view& pk, st
   return c;
 }
 
+// The Zmm16 of panels p0 and p0 + 1 in a range of panels ending at p_end: p0 + 1 at or past p_end is neither loaded
+// (lanes 8-15 get a zero bias) nor written; no channel at or past out.n_end is written.
+template <class TOut>
+HWY_INLINE Zmm16 PanelPairZmm16(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t p0, std::size_t p_end) {
+  const std::size_t c0 = gemm_nr * p0;
+  const std::size_t c_end = out.n_end < gemm_nr * p_end ? out.n_end : gemm_nr * p_end;
+  return MakeZmm16(out, pk, c0, c_end - c0 < 16 ? c_end - c0 : 16, p0 + 1 < p_end ? 16 : 8);
+}
+
 // The epilogue's values for all of a tile's zmm, held in locals: the stores are of bytes, which may alias
 // anything, so GCC re-read every constant, pointer and mask through the Sink and the Zmm16s for each zmm (17
 // instructions per zmm, now 11).
@@ -1245,14 +1254,13 @@ HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, const
     if ((p_end - p + 1) / 2 < NZ) return Columns<MR, NZ - 1>(pk, tab, goff, nseg, sg, out, rows, p, p_end);
   }
   const std::size_t k = pk.k(), gs = pk.group_stride(p);
-  const std::size_t c_end = out.n_end < gemm_nr * p_end ? out.n_end : gemm_nr * p_end;
   const bool tail = nseg == 1 && k % gemm_kr != 0;
   std::size_t hi[NZ];
   Zmm16 zc[NZ];
   for (std::size_t z = 0; z < NZ; ++z) {
-    const std::size_t p0 = p + 2 * z, c0 = gemm_nr * p0;
+    const std::size_t p0 = p + 2 * z;
     hi[z] = p0 + 1 < p_end ? gemm_nr * gemm_kr : 0;  // past p_end the upper half repeats panel p0 (never written)
-    zc[z] = MakeZmm16(out, pk, c0, c_end - c0 < 16 ? c_end - c0 : 16, p0 + 1 < p_end ? 16 : 8);
+    zc[z] = PanelPairZmm16(out, pk, p0, p_end);
   }
   const std::uint8_t* w = pk.group(p, 0);
   // (Copying the weights first as 64-byte register images, a plain load per zmm and group in place of the
@@ -1333,10 +1341,8 @@ HWY_NOINLINE void GemvBlock(const gemm_packed_view& pk, const TIn* HWY_RESTRICT 
   const Epilogue<TOut> e(out);
   STATIQ_UNROLL_FULL(4)
   for (std::size_t z = 0; z < NZ; ++z) {
-    const std::size_t c0 = gemm_nr * (p + 2 * z);
-    const std::size_t c_end = out.n_end < gemm_nr * p_end ? out.n_end : gemm_nr * p_end;
-    const Zmm16 zc = MakeZmm16(out, pk, c0, c_end - c0 < 16 ? c_end - c0 : 16, p + 2 * z + 1 < p_end ? 16 : 8);
-    Emit<kShort>(e, zc, zc.lanes, e.y + c0, _mm512_add_epi32(even[z], odd[z]));
+    const Zmm16 zc = PanelPairZmm16(out, pk, p + 2 * z, p_end);
+    Emit<kShort>(e, zc, zc.lanes, e.y + zc.c0, _mm512_add_epi32(even[z], odd[z]));
   }
 }
 
