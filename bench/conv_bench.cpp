@@ -24,6 +24,7 @@
 #include <xnnpack.h>
 #endif
 
+#include "aligned.hpp"
 #include "statiq/kernels/conv2d.hpp"
 #include "statiq/kernels/depthwise_conv.hpp"
 #include "statiq/kernels/pool.hpp"
@@ -106,7 +107,7 @@ void bm_statiq_q(benchmark::State& st, layer l, int wmax) {
       benchmark::DoNotOptimize(y.data());
     }
   } else {
-    std::vector<std::uint8_t> packed(statiq::kernels::conv2d_q_packed_size(d));
+    statiq_bench::AlignedBytes packed(statiq::kernels::conv2d_q_packed_size(d));
     statiq::kernels::pack_conv2d_q<std::uint8_t>(d, q, w.data(), bias.data(), packed.data());
     for (auto _ : st) {
       statiq::kernels::conv2d_q(d, packed.data(), x.data(), q.y_zero_point, q.lo, q.hi, y.data());
@@ -129,7 +130,7 @@ void bm_statiq_conv_pool(benchmark::State& st, layer l, int wmax, bool fused) {
   q.x_zero_point = 3;
   q.y_zero_point = 5;
   q.multiplier = m.data();
-  std::vector<std::uint8_t> packed(statiq::kernels::conv2d_q_packed_size(d));
+  statiq_bench::AlignedBytes packed(statiq::kernels::conv2d_q_packed_size(d));
   statiq::kernels::pack_conv2d_q<std::uint8_t>(d, q, w.data(), bias.data(), packed.data());
   const statiq::kernels::pool2d_dims p = statiq::kernels::conv2d_q_pool2_dims(d);
   std::vector<std::uint8_t> full(y_size(d)), y(std::size_t(p.out_h) * p.out_w * d.out_c);

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "aligned.hpp"
 #include "statiq/kernels/dense.hpp"
 #include "statiq/kernels/gemm.hpp"
 #include "statiq/kernels/pack.hpp"
@@ -128,7 +129,7 @@ void BM_Gemm_statiq(benchmark::State& state, Shape s, bool seven_bit, int thread
   std::vector<statiq::kernels::ref::requant_multiplier> mult(s.n);
   for (std::size_t j = 0; j < s.n; ++j)
     mult[j] = statiq::kernels::ref::quantize_multiplier(1.0 / (64.0 * s.k) * (1.0 + 0.01 * j));
-  std::vector<std::uint8_t> packed(statiq::kernels::gemm_packed_size(s.n, s.k));
+  statiq_bench::AlignedBytes packed(statiq::kernels::gemm_packed_size(s.n, s.k));
   statiq::kernels::pack_gemm_weights<std::uint8_t>(s.n, s.k, w.data(), bias.data(), 128, mult.data(), true,
                                                    packed.data());
   if (((statiq::kernels::gemm_packed_view{packed.data()}.flags() & statiq::kernels::gemm_pairs_fit_s16) != 0) !=

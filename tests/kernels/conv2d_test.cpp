@@ -175,6 +175,17 @@ void TestConv2d() {
                               127, gemm_route::automatic, 1);
   CheckConvQOnce<std::uint8_t>(MakeDims(28, 28, 24, 48, 1, 1, 1, 1, 0, 1), rng, test::fill::random, test::fill::random,
                                64, gemm_route::automatic, 2);
+  // 56 or more output channels: the VNNI GEMM's 6-row x 64-channel tile (7 or 8 panels left in a block), on the
+  // padded copy (group offsets), on kernel-row segments (no padding), fused with a 2x2 max pool (which keeps the
+  // 8-row tiles), and as a 1x1 GEMM on the input; 72 and 136 channels end in a block of 1 panel.
+  CheckConvQOnce<std::uint8_t>(MakeDims(11, 9, 16, 64, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
+                               127, gemm_route::automatic, 1);
+  CheckConvQOnce<std::int8_t>(MakeDims(10, 13, 12, 72, 3, 3, 1, 1, 0, 1), rng, test::fill::random, test::fill::random,
+                              127, gemm_route::automatic, 2);
+  CheckConvQOnce<std::uint8_t>(MakeDims(9, 8, 8, 60, 5, 5, 2, 1, 2, 1), rng, test::fill::high, test::fill::low, 127,
+                               gemm_route::automatic, 3);
+  CheckConvQOnce<std::int8_t>(MakeDims(7, 9, 40, 136, 1, 1, 1, 1, 0, 1), rng, test::fill::random, test::fill::random,
+                              127, gemm_route::automatic, 4);
   // First layers on rows wider than one chunk of row-pair words (1024 columns for 3x3x1, 341 for 3x3x3), and a
   // dilation so large that one pixel's columns overflow the words buffer (the per-pixel gathering path).
   CheckConvQOnce<std::uint8_t>(MakeDims(3, 1100, 1, 16, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,

@@ -284,6 +284,14 @@ void TestGemmLongK() {
       CheckAllOutputs<std::int8_t>(rng, c);
     }
   }
+  // The VNNI GEMM's 6 x 64-channel tiles over long rows and more rows than one row block (about 64 KiB of
+  // activations: 72 rows of k = 1000) and a last block of 3 or 8 rows; 136 channels: blocks of 8, 8 and 1 panels.
+  for (std::size_t m : {75, 80}) {
+    Case c{m, 136, 1000, m, wfill::full, 0, test::fill::random, gemm_route::automatic, 0, 0, 0, 136};
+    CheckAllOutputs<std::uint8_t>(rng, c);
+    c.n_begin = 8;  // a sub-range starting at panel 1: 7 panels left in the first block
+    CheckAllOutputs<std::int8_t>(rng, c);
+  }
   for (std::size_t k : {1023, 1024, 1025, 4095, 4096, 4097, 5000}) {
     for (std::size_t m : {1, 5}) {
       Case c{m, 17, k, k, wfill::full, 0, test::fill::random, gemm_route::automatic, 1, 0, 0, 17};

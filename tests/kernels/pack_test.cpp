@@ -32,8 +32,11 @@ constexpr auto kPacked = [] {
   return p;
 }();
 
-static_assert(gemm_packed_size(kN, kK) == 32 + 12 * 16 + 16 * 8, "gemm_packed_size(10, 7): 16 channels x 8 k");
-static_assert(gemm_packed_size(8, 4) == 32 + 12 * 8 + 32);
+// Weights at 32 + 12 * np rounded up to 64; then np * kp bytes, 32 of slack, the size rounded up to 64.
+static_assert(gemm_weights_offset(16) == 256 && gemm_weights_offset(8) == 128 && gemm_weights_offset(40) == 512);
+static_assert(gemm_packed_size(kN, kK) == 448, "gemm_packed_size(10, 7): 16 channels x 8 k from 256, 32 of slack");
+static_assert(gemm_packed_size(8, 4) == 192);
+static_assert(gemm_packed_size(1024, 1024) == 12352 + 1024 * 1024 + 64);
 static_assert(gemm_packed_view{kPacked.data()}.valid(), "pack_gemm_weights runs in constexpr");
 static_assert(gemm_packed_view{kPacked.data()}.n() == kN && gemm_packed_view{kPacked.data()}.k() == kK);
 static_assert(gemm_packed_view{kPacked.data()}.weight(9, 6) == kWeights[9 * kK + 6]);

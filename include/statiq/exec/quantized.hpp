@@ -326,7 +326,7 @@ struct Quantized {
 
   std::array<tensor_quant, num_nodes> q{};
   std::array<std::int32_t, num_nodes> lo{}, hi{};
-  std::array<std::uint8_t, offsets.n_bytes> bytes{};
+  alignas(kernels::gemm_blob_alignment) std::array<std::uint8_t, offsets.n_bytes> bytes{};  // blobs 64-aligned
   std::array<std::int32_t, offsets.n_ints> ints{};
   std::array<kernels::ref::requant_multiplier, offsets.n_mults> mults{};
   std::array<kernels::qadd_params, offsets.n_adds> adds{};

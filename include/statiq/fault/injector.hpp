@@ -149,7 +149,7 @@ std::vector<std::span<std::byte>> parameter_memory(Quantized<G, T, Mask>& m) {
               for (std::size_t g = 0; g < groups; ++g) {  // per GEMM blob (pack.hpp): bias' and weights
                 std::uint8_t* b = blob + g * kernels::gemm_packed_size(n, k);
                 bytes(b + kernels::gemm_header_bytes, 4 * np);
-                bytes(b + kernels::gemm_header_bytes + 12 * np, np * kp);
+                bytes(b + kernels::gemm_weights_offset(np), np * kp);
               }
             }
           }

@@ -1046,12 +1046,10 @@ HWY_INLINE __m512i SplatQuad(std::uint32_t q) {
   return _mm512_set1_epi32(static_cast<int>(q));
 }
 
-// The zmm of weights for one group: a panel's 32 bytes at lo in its lower half, the 32 bytes hi further (the next
-// panel's) in its upper half.
-HWY_INLINE __m512i WeightZmm(const std::uint8_t* lo, std::size_t hi) {
-  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo))),
-                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo + hi)), 1);
-}
+// The zmm of weights for one group of panels p and p + 1 of a block (16 channels x 4 k): one 64-byte load, aligned
+// in a full block of an aligned blob (pack.hpp). Where p is the last panel of an odd block (or of the blob), its upper
+// half holds the next group's first panel (or the blob's slack): those lanes are never written.
+HWY_INLINE __m512i WeightZmm(const std::uint8_t* at) { return _mm512_loadu_si512(at); }
 
 // Each of a tile's NZ zmm: the channels to write and the output column they start at, in locals.
 template <std::size_t NZ, class TOut>
@@ -1073,12 +1071,12 @@ struct OutColumns {
 // group, zero-filled. goff != nullptr (nseg == 1, no tail): group g of row r lies at tab[r] + goff[g] (the
 // implicit convolution on a padded input, where every row's kernel rows lie at the same offsets from its first:
 // one loop over all groups, no segment switches). w: the first panel's group 0, the tile's panels in one block
-// (pack.hpp), group g gs bytes after group g - 1; zmm z takes panel p + 2z's groups in its lower half and those hi[z]
-// bytes further (the next panel: 32 bytes; or the same one past the block's last: 0) in its upper half.
+// (pack.hpp), group g gs bytes after group g - 1; zmm z takes panel p + 2z's groups in its lower half and p + 2z + 1's
+// in its upper half (WeightZmm).
 // Not inlined, with no lambda touching the accumulators and no call inside: so GCC keeps the MR x NZ accumulators
 // in registers (inlined into its caller, or through a lambda, they went to the stack: 2.6x slower).
 template <std::size_t MR, std::size_t NZ, bool kShort, class TIn, class TOut>
-HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&hi)[NZ], std::size_t gs,
+HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, std::size_t gs,
                        const TIn* const* tab, const std::ptrdiff_t* goff, std::size_t nseg, std::size_t sg,
                        bool tail, std::size_t k, const Zmm16 (&zc)[NZ], const Sink<TOut>& out, std::size_t m,
                        std::size_t mr) {
@@ -1091,16 +1089,13 @@ HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&h
   const TIn* rows[MR];  // segment s of each row (the tail reads segment 0, the only one then)
   STATIQ_UNROLL_FULL(16)
   for (std::size_t r = 0; r < MR; ++r) rows[r] = tab[(r < mr ? r : mr - 1) * nseg];
-  constexpr std::size_t kGroupBytes = gemm_nr * gemm_kr;  // panel to panel
-  const std::uint8_t* wz[NZ];
-  STATIQ_UNROLL_FULL(4)
-  for (std::size_t z = 0; z < NZ; ++z) wz[z] = w + 2 * z * kGroupBytes;
-  // Per group: 2 x NZ weight halves, then each row's 4 activations broadcast against them.
+  constexpr std::size_t kPairBytes = 2 * gemm_nr * gemm_kr;  // zmm to zmm
+  // Per group: NZ weight zmm, then each row's 4 activations broadcast against them.
   __m512i wv[NZ];
 #define STATIQ_VNNI_WEIGHTS(g)                                                                                \
   STATIQ_UNROLL_FULL(4)                                                                                            \
   for (std::size_t z = 0; z < NZ; ++z) {                                                                      \
-    wv[z] = WeightZmm(wz[z] + (g) * gs, hi[z]);                                                              \
+    wv[z] = WeightZmm(w + (g) * gs + z * kPairBytes);                                                         \
   }
   // Each row's 4 activations at offset o broadcast against the group's weights.
 #define STATIQ_VNNI_ROWS(o)                                                                                   \
@@ -1126,12 +1121,11 @@ HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&h
         STATIQ_VNNI_WEIGHTS(g)
         STATIQ_VNNI_ROWS(4 * g)
       }
-      STATIQ_UNROLL_FULL(4)
-      for (std::size_t z = 0; z < NZ; ++z) wz[z] += sg * gs;
+      w += sg * gs;
     }
   }
 #undef STATIQ_VNNI_ROWS
-  if (tail) {  // the last k % 4 activations after the one segment's sg groups (wz is past them), zero-filled
+  if (tail) {  // the last k % 4 activations after the one segment's sg groups (w is past them), zero-filled
     STATIQ_VNNI_WEIGHTS(0)
     STATIQ_UNROLL_FULL(16)
     for (std::size_t r = 0; r < MR; ++r) {
@@ -1188,18 +1182,18 @@ template <std::size_t NZ>
 inline constexpr std::size_t kResidentGroups = kResidentZmm / NZ;
 
 template <std::size_t MR, std::size_t NZ, bool kShort, class TIn, class TOut>
-HWY_NOINLINE void TileResident(const std::uint8_t* HWY_RESTRICT w, const std::size_t (&hi)[NZ], std::size_t gs,
+HWY_NOINLINE void TileResident(const std::uint8_t* HWY_RESTRICT w, std::size_t gs,
                                const TIn* const* tab, std::size_t sg, const Zmm16 (&zc)[NZ],
                                const Sink<TOut>& out, std::size_t rows) {
   constexpr std::size_t kG = kResidentGroups<NZ>;
-  constexpr std::size_t kGroupBytes = gemm_nr * gemm_kr;
+  constexpr std::size_t kPairBytes = 2 * gemm_nr * gemm_kr;
   __m512i wv[kG][NZ];
   STATIQ_UNROLL_FULL(9)
   for (std::size_t g = 0; g < kG; ++g) {
     if (g < sg) {
       STATIQ_UNROLL_FULL(4)
       for (std::size_t z = 0; z < NZ; ++z) {
-        wv[g][z] = WeightZmm(w + 2 * z * kGroupBytes + g * gs, hi[z]);
+        wv[g][z] = WeightZmm(w + z * kPairBytes + g * gs);
       }
     } else {
       STATIQ_UNROLL_FULL(4)
@@ -1255,38 +1249,37 @@ HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, const
   }
   const std::size_t k = pk.k(), gs = pk.group_stride(p);
   const bool tail = nseg == 1 && k % gemm_kr != 0;
-  std::size_t hi[NZ];
   Zmm16 zc[NZ];
-  for (std::size_t z = 0; z < NZ; ++z) {
-    const std::size_t p0 = p + 2 * z;
-    hi[z] = p0 + 1 < p_end ? gemm_nr * gemm_kr : 0;  // past p_end the upper half repeats panel p0 (never written)
-    zc[z] = PanelPairZmm16(out, pk, p0, p_end);
-  }
+  for (std::size_t z = 0; z < NZ; ++z) zc[z] = PanelPairZmm16(out, pk, p + 2 * z, p_end);
   const std::uint8_t* w = pk.group(p, 0);
-  // (Copying the weights first as 64-byte register images, a plain load per zmm and group in place of the
-  // vinserti64x4, measured no faster: 784x32x288 19.12 -> 19.15 us, 256^3 44.95 -> 44.70 us.)
   constexpr bool kResidentNZ = NZ == 2 || NZ == 3;
   const bool resident = kResidentNZ && goff == nullptr && nseg == 1 && !tail && !out.pool4 &&
                         sg <= kResidentGroups<NZ>;
   const auto run = [&](auto k_short) HWY_ATTR {
     constexpr bool kShort = decltype(k_short)::value;
     if constexpr (kResidentNZ) {
-      if (resident) return TileResident<kResidentMR, NZ, kShort>(w, hi, gs, tab, sg, zc, out, rows);
+      if (resident) return TileResident<kResidentMR, NZ, kShort>(w, gs, tab, sg, zc, out, rows);
     }
     std::size_t m = 0;
     for (; m + MR <= rows; m += MR)
-      Tile<MR, NZ, kShort>(w, hi, gs, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, MR);
+      Tile<MR, NZ, kShort>(w, gs, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, MR);
     if (m == rows) return;
     if constexpr (MR > 4) {
       if (rows - m <= 4)
-        return Tile<4, NZ, kShort>(w, hi, gs, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, rows - m);
+        return Tile<4, NZ, kShort>(w, gs, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, rows - m);
     }
-    Tile<MR, NZ, kShort>(w, hi, gs, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, rows - m);
+    Tile<MR, NZ, kShort>(w, gs, tab + m * nseg, goff, nseg, sg, tail, k, zc, out, m, rows - m);
   };
   WithRequantForm(out, run);
 }
 
-inline constexpr std::size_t kMR = 8, kNZ = 2;
+// Tiles: 6 rows x 4 zmm (a block's 8 panels, 64 channels) where a block has 7 or 8 panels left, else 8 rows x 2 or
+// 3 zmm. Per group the 6 x 4 tile issues 24 vpdpbusd against 4 weight loads and 6 broadcasts, the 8 x 2 one 16
+// against 2 and 8: the broadcasts compete with the products (1024^3: 2690 -> 2580 us, 240x64x1024: 815 -> 873
+// GOPS against 891 for vpdpbusd alone; 12 x 2, 8 x 3 and 4 x 4 measured slower than 8 x 2). 6 rows do not hold
+// whole pooling windows (pool4), and small k keeps TileResident's 8 x 2 (weights in registers).
+inline constexpr std::size_t kWideMR = 6, kWideNZ = 4, kMR = 8, kNZ = 2;
+inline constexpr std::size_t kRowQuantum = 24;  // a multiple of both tiles' rows
 
 // GEMV (one row) over panels [p, p_end) of one block, p_end - p <= 2 * NZ: zmm z holds panels p + 2z and p + 2z + 1
 // (16 channels), whose groups lie side by side in the blob (pack.hpp), so each group is NZ plain 64-byte loads at
@@ -1300,13 +1293,10 @@ HWY_NOINLINE void GemvBlock(const gemm_packed_view& pk, const TIn* HWY_RESTRICT 
   constexpr std::size_t kGroupBytes = gemm_nr * gemm_kr;
   const std::size_t k = pk.k(), sg = k / gemm_kr, gs = pk.group_stride(p);
   const std::uint8_t* HWY_RESTRICT w = pk.group(p, 0);
-  // The last zmm holds one panel where p_end - p is odd: its upper 32 bytes are the next group's (or past the blob)
-  // and are not loaded. Full blocks take plain loads: GCC's code with an all-ones mask on the last load (one loop for
-  // both cases) ran 1.4x slower with s32 outputs (3.8 against 2.6 us on 1x512x784; Clang's was not).
-  const __mmask8 last = (p_end - p) % 2 != 0 ? __mmask8(0x0F) : __mmask8(0xFF);
+  // Where p_end - p is odd the last zmm's upper half is the next group's first panel (or the blob's slack): loaded,
+  // never written (WeightZmm).
   const auto load = [&](const std::uint8_t* at, std::size_t z) HWY_ATTR {
-    if (z + 1 == NZ && last != 0xFF) return _mm512_maskz_loadu_epi64(last, at + 2 * z * kGroupBytes);
-    return _mm512_loadu_si512(at + 2 * z * kGroupBytes);
+    return WeightZmm(at + 2 * z * kGroupBytes);
   };
   __m512i even[NZ], odd[NZ];
   STATIQ_UNROLL_FULL(4)
@@ -1373,9 +1363,16 @@ template <class TIn, class TOut>
 HWY_INLINE void PanelsSeg(const gemm_packed_view& pk, std::size_t rows, const TIn* const* tab,
                           const std::ptrdiff_t* goff, std::size_t nseg, std::size_t sg, const Sink<TOut>& out,
                           std::size_t p_begin, std::size_t p_end) {
+  const bool resident = goff == nullptr && nseg == 1 && pk.k() % gemm_kr == 0 && sg <= kResidentGroups<kNZ>;
+  const bool wide = !out.pool4 && !resident;
   for (std::size_t b = p_begin; b < p_end;) {  // a tile's panels lie in one block
     const std::size_t e = gemm_packed_view::block_end(b, p_end);
     for (std::size_t p = b; p < e; p += 2 * kNZ) {
+      if (wide && e - p >= 2 * kWideNZ - 1) {
+        Columns<kWideMR, kWideNZ>(pk, tab, goff, nseg, sg, out, rows, p, e);
+        p += 2 * (kWideNZ - kNZ);
+        continue;
+      }
       if (e - p == 5 || e - p == 6) {  // the block's last 40 or 48 channels: one tile of 3 zmm, not 2 + 1
         Columns<kMR, 3>(pk, tab, goff, nseg, sg, out, rows, p, e);
         break;
@@ -1394,8 +1391,8 @@ HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* 
   // Row blocks of about 64 KiB of activations (a panel pair's weights stay in L1 across a block's row tiles), with
   // a table of their row pointers.
   constexpr std::size_t kBlock = 256;
-  std::size_t mb = 65536 / (pk.kp() + 1) / kMR * kMR;
-  mb = mb < kMR ? kMR : (mb > kBlock ? kBlock : mb);
+  std::size_t mb = (65536 / (pk.kp() + 1) + kRowQuantum / 2) / kRowQuantum * kRowQuantum;
+  mb = mb < kRowQuantum ? kRowQuantum : (mb > kBlock ? kBlock : mb);
   const TIn* a[kBlock];
   for (std::size_t m0 = 0; m0 < rows; m0 += mb) {
     const std::size_t n = rows - m0 < mb ? rows - m0 : mb;
