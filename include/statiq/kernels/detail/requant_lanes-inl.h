@@ -7,8 +7,10 @@
 #define STATIQ_KERNELS_DETAIL_REQUANT_LANES_INL_H_
 #endif
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #include "statiq/kernels/detail/hwy_config.hpp"
 #include <hwy/highway.h>
@@ -61,11 +63,13 @@ HWY_INLINE void DeriveRequantLanes(RequantLaneParams& p, std::size_t lanes, std:
   p.fast = fast;
 }
 
-// Lane j holds channel first + j * step; per_channel == false uses m[0] everywhere.
+// Lane j holds channel first + j * step, or last where that is past it (lanes no output takes); per_channel ==
+// false uses m[0] everywhere.
 HWY_INLINE void FillRequantLanes(std::size_t lanes, int first, int step, const ref::requant_multiplier* m,
-                                 bool per_channel, const std::int32_t* bias, RequantLaneParams& p) {
+                                 bool per_channel, const std::int32_t* bias, RequantLaneParams& p,
+                                 int last = std::numeric_limits<int>::max()) {
   for (std::size_t j = 0; j < lanes; ++j) {
-    const int c = first + static_cast<int>(j) * step;
+    const int c = std::min(first + static_cast<int>(j) * step, last);
     const ref::requant_multiplier mc = m[per_channel ? c : 0];
     p.bias[j] = bias ? bias[c] : 0;
     p.mult[j] = mc.multiplier;
