@@ -1008,9 +1008,11 @@ struct Epilogue {
   TOut* y;
   std::size_t stride;
   __m512i zp, lo, hi;
+  __m512i lo8, hi8;  // the clamp in every byte (EmitBytes)
   HWY_INLINE explicit Epilogue(const Sink<TOut>& out)
       : y(out.y), stride(out.stride), zp(_mm512_set1_epi32(out.zp)), lo(_mm512_set1_epi32(out.lo)),
-        hi(_mm512_set1_epi32(out.hi)) {}
+        hi(_mm512_set1_epi32(out.hi)), lo8(_mm512_set1_epi8(static_cast<char>(out.lo))),
+        hi8(_mm512_set1_epi8(static_cast<char>(out.hi))) {}
 };
 
 // detail::RequantizeQ31 (the short form with kShort) of the s32 sums of the zmm c, not clamped.
@@ -1049,8 +1051,8 @@ HWY_INLINE void Emit(const Epilogue<TOut>& e, const Zmm16& c, __mmask16 m, TOut*
 // cost more in Tile (784x64x64 to u8: 10.18 -> 9.66 us; 784x128x144: 38.3 -> 37.2), though not in TileResident
 // (784x96x16: 7.19 -> 7.65 us).
 template <std::size_t NZ, bool kShort, class TOut>
-HWY_INLINE void EmitBytes(const Epilogue<TOut>& e, const Zmm16 (&zc)[NZ], __m512i lo8, __m512i hi8,
-                          TOut* HWY_RESTRICT y, const __m512i (&s)[NZ]) {
+HWY_INLINE void EmitBytes(const Epilogue<TOut>& e, const Zmm16 (&zc)[NZ], TOut* HWY_RESTRICT y,
+                          const __m512i (&s)[NZ]) {
   static_assert(NZ >= 2 && NZ <= 4, "EmitBytes packs 2 to 4 zmm");
   __m512i r[4];
   STATIQ_UNROLL_FULL(4)
@@ -1061,10 +1063,10 @@ HWY_INLINE void EmitBytes(const Epilogue<TOut>& e, const Zmm16 (&zc)[NZ], __m512
   __m512i b;
   if constexpr (std::is_same_v<TOut, std::uint8_t>) {
     b = _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23));
-    b = _mm512_min_epu8(_mm512_max_epu8(b, lo8), hi8);
+    b = _mm512_min_epu8(_mm512_max_epu8(b, e.lo8), e.hi8);
   } else {
     b = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(w01, w23));
-    b = _mm512_min_epi8(_mm512_max_epi8(b, lo8), hi8);
+    b = _mm512_min_epi8(_mm512_max_epi8(b, e.lo8), e.hi8);
   }
   if constexpr (NZ == 4) _mm512_storeu_si512(y, b);
   else if constexpr (NZ == 2) _mm256_storeu_si256(reinterpret_cast<__m256i*>(y), _mm512_castsi512_si256(b));
@@ -1204,11 +1206,9 @@ HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, std::size_t gs,
   std::size_t row = m * e.stride;
   if constexpr (NZ >= 2 && !std::is_same_v<TOut, std::int32_t>) {
     if (oc.Whole()) {
-      const __m512i lo8 = _mm512_set1_epi8(static_cast<char>(out.lo));
-      const __m512i hi8 = _mm512_set1_epi8(static_cast<char>(out.hi));
       STATIQ_UNROLL_FULL(16)
       for (std::size_t r = 0; r < MR; ++r, row += e.stride) {
-        if (r < mr) EmitBytes<NZ, kShort>(e, zc, lo8, hi8, y_col[0] + row, acc[r]);
+        if (r < mr) EmitBytes<NZ, kShort>(e, zc, y_col[0] + row, acc[r]);
       }
       return;
     }
@@ -1224,14 +1224,25 @@ HWY_NOINLINE void Tile(const std::uint8_t* HWY_RESTRICT w, std::size_t gs,
 
 // Small k (a plain GEMM of at most kResidentGroups(NZ) whole groups, no tail): the column block's weights are
 // loaded once, as NZ x sg zmm that stay in registers, and the rows run through them MR at a time. Tile reloads
-// (and re-inserts: vinserti64x4 takes a slot of the vpdpbusd pipes) the weights for every 8 rows, and its
-// prologue and epilogue weigh as much as the products when k is this small. The group count is a constant
+// the weights for every tile of rows, and its prologue and epilogue weigh as much as the products when k is this
+// small. The group count is a constant
 // (kResidentGroups) so that wv lives in registers; groups past sg are skipped by uniform branches.
 inline constexpr std::size_t kResidentZmm = 18;  // weight zmm held, beside up to 3 x 3 accumulators, of 32
 // Rows per step: 3 measured faster than 2 or 4 (784x96x16: 7.6, 7.0 and 7.2 us; 784x64x32: 7.3, 6.7, 6.8).
 inline constexpr std::size_t kResidentMR = 3;
 template <std::size_t NZ>
 inline constexpr std::size_t kResidentGroups = kResidentZmm / NZ;
+template <std::size_t NZ>
+inline constexpr bool kResidentNZ = NZ == 2 || NZ == 3;  // tiles of this many zmm have a resident form
+
+// Whether Columns<MR, NZ> takes TileResident: a plain GEMM (one segment per row, no group offsets) of at most
+// kResidentGroups<NZ> whole groups, not pooled.
+template <std::size_t NZ, class TOut>
+HWY_INLINE bool TakesResident(const gemm_packed_view& pk, const std::ptrdiff_t* goff, std::size_t nseg,
+                              std::size_t sg, const Sink<TOut>& out) {
+  return kResidentNZ<NZ> && goff == nullptr && nseg == 1 && pk.k() % gemm_kr == 0 && !out.pool4 &&
+         sg <= kResidentGroups<NZ>;
+}
 
 template <std::size_t MR, std::size_t NZ, bool kShort, class TIn, class TOut>
 HWY_NOINLINE void TileResident(const std::uint8_t* HWY_RESTRICT w, std::size_t gs,
@@ -1304,12 +1315,10 @@ HWY_INLINE void Columns(const gemm_packed_view& pk, const TIn* const* tab, const
   Zmm16 zc[NZ];
   for (std::size_t z = 0; z < NZ; ++z) zc[z] = PanelPairZmm16(out, pk, p + 2 * z, p_end);
   const std::uint8_t* w = pk.group(p, 0);
-  constexpr bool kResidentNZ = NZ == 2 || NZ == 3;
-  const bool resident = kResidentNZ && goff == nullptr && nseg == 1 && !tail && !out.pool4 &&
-                        sg <= kResidentGroups<NZ>;
+  const bool resident = TakesResident<NZ>(pk, goff, nseg, sg, out);
   const auto run = [&](auto k_short) HWY_ATTR {
     constexpr bool kShort = decltype(k_short)::value;
-    if constexpr (kResidentNZ) {
+    if constexpr (kResidentNZ<NZ>) {
       if (resident) return TileResident<kResidentMR, NZ, kShort>(w, gs, tab, sg, zc, out, rows);
     }
     std::size_t m = 0;
@@ -1345,11 +1354,8 @@ HWY_NOINLINE void GemvBlock(const gemm_packed_view& pk, const TIn* HWY_RESTRICT 
   constexpr std::size_t kGroupBytes = gemm_nr * gemm_kr;
   const std::size_t k = pk.k(), sg = k / gemm_kr, gs = pk.group_stride(p);
   const std::uint8_t* HWY_RESTRICT w = pk.group(p, 0);
-  // Where p_end - p is odd the last zmm's upper half is the next group's first panel (or the blob's slack): loaded,
-  // never written (WeightZmm).
-  const auto load = [&](const std::uint8_t* at, std::size_t z) HWY_ATTR {
-    return WeightZmm(at + 2 * z * kGroupBytes);
-  };
+  // (Where p_end - p is odd the last zmm's upper half is the next group's first panel or the blob's slack: loaded,
+  // never written; WeightZmm.)
   __m512i even[NZ], odd[NZ];
   STATIQ_UNROLL_FULL(4)
   for (std::size_t z = 0; z < NZ; ++z) {
@@ -1364,8 +1370,8 @@ HWY_NOINLINE void GemvBlock(const gemm_packed_view& pk, const TIn* HWY_RESTRICT 
     const __m512i x0 = SplatQuad<TIn>(q0), x1 = SplatQuad<TIn>(q1);
     STATIQ_UNROLL_FULL(4)
     for (std::size_t z = 0; z < NZ; ++z) {
-      Dpbusd(even[z], x0, load(w, z));
-      Dpbusd(odd[z], x1, load(w + gs, z));
+      Dpbusd(even[z], x0, WeightZmm(w + 2 * z * kGroupBytes));
+      Dpbusd(odd[z], x1, WeightZmm(w + gs + 2 * z * kGroupBytes));
     }
   }
   for (; 4 * g < k; ++g, w += gs) {  // an odd last whole group, then the last k % 4 values (zero-padded weights)
@@ -1378,7 +1384,7 @@ HWY_NOINLINE void GemvBlock(const gemm_packed_view& pk, const TIn* HWY_RESTRICT 
     }
     const __m512i xq = SplatQuad<TIn>(q);  // (flipped padding bytes meet zero weights)
     STATIQ_UNROLL_FULL(4)
-    for (std::size_t z = 0; z < NZ; ++z) Dpbusd(even[z], xq, load(w, z));
+    for (std::size_t z = 0; z < NZ; ++z) Dpbusd(even[z], xq, WeightZmm(w + 2 * z * kGroupBytes));
   }
   const Epilogue<TOut> e(out);
   STATIQ_UNROLL_FULL(4)
@@ -1415,21 +1421,20 @@ template <class TIn, class TOut>
 HWY_INLINE void PanelsSeg(const gemm_packed_view& pk, std::size_t rows, const TIn* const* tab,
                           const std::ptrdiff_t* goff, std::size_t nseg, std::size_t sg, const Sink<TOut>& out,
                           std::size_t p_begin, std::size_t p_end) {
-  const bool resident = goff == nullptr && nseg == 1 && pk.k() % gemm_kr == 0 && sg <= kResidentGroups<kNZ>;
-  const bool wide = !out.pool4 && !resident;
+  const bool wide = !out.pool4 && !TakesResident<kNZ>(pk, goff, nseg, sg, out);
   for (std::size_t b = p_begin; b < p_end;) {  // a tile's panels lie in one block
     const std::size_t e = gemm_packed_view::block_end(b, p_end);
-    for (std::size_t p = b; p < e; p += 2 * kNZ) {
+    for (std::size_t p = b; p < e;) {
       if (wide && e - p >= 2 * kWideNZ - 1) {
         Columns<kWideMR, kWideNZ>(pk, tab, goff, nseg, sg, out, rows, p, e);
-        p += 2 * (kWideNZ - kNZ);
-        continue;
-      }
-      if (e - p == 5 || e - p == 6) {  // the block's last 40 or 48 channels: one tile of 3 zmm, not 2 + 1
+        p += 2 * kWideNZ;
+      } else if (e - p == 5 || e - p == 6) {  // the block's last 40 or 48 channels: one tile of 3 zmm, not 2 + 1
         Columns<kMR, 3>(pk, tab, goff, nseg, sg, out, rows, p, e);
-        break;
+        p = e;
+      } else {
+        Columns<kMR, kNZ>(pk, tab, goff, nseg, sg, out, rows, p, e);
+        p += 2 * kNZ;
       }
-      Columns<kMR, kNZ>(pk, tab, goff, nseg, sg, out, rows, p, e);
     }
     b = e;
   }
@@ -1440,8 +1445,8 @@ HWY_INLINE void Panels(const gemm_packed_view& pk, std::size_t rows, const TIn* 
                        const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
   const std::size_t sg = pk.k() / gemm_kr;
   if (rows == 1) return Gemv(pk, x, out, p_begin, p_end);
-  // Row blocks of about 64 KiB of activations (a panel pair's weights stay in L1 across a block's row tiles), with
-  // a table of their row pointers.
+  // Row blocks of about 64 KiB of activations, a multiple of both tiles' rows (a tile column's weights are read
+  // from L1 or L2 by each of the block's row tiles), with a table of their row pointers.
   constexpr std::size_t kBlock = 256;
   std::size_t mb = (65536 / (pk.kp() + 1) + kRowQuantum / 2) / kRowQuantum * kRowQuantum;
   mb = mb < kRowQuantum ? kRowQuantum : (mb > kBlock ? kBlock : mb);

@@ -86,16 +86,18 @@ constexpr std::size_t gemm_weight_offset(std::size_t np, std::size_t kp, std::si
 
 inline constexpr std::size_t gemm_blob_alignment = 64;
 inline constexpr std::size_t gemm_slack_bytes = 32;  // a panel's group: what a panel-pair load reads past a block
+namespace detail {
+constexpr std::size_t gemm_align(std::size_t bytes) {
+  return (bytes + gemm_blob_alignment - 1) / gemm_blob_alignment * gemm_blob_alignment;
+}
+}  // namespace detail
 // Byte offset of the weights in a blob with np (padded) channels: past the header, biases, multipliers and shifts,
 // on a 64-byte boundary.
-constexpr std::size_t gemm_weights_offset(std::size_t np) {
-  return (gemm_header_bytes + 12 * np + gemm_blob_alignment - 1) / gemm_blob_alignment * gemm_blob_alignment;
-}
+constexpr std::size_t gemm_weights_offset(std::size_t np) { return detail::gemm_align(gemm_header_bytes + 12 * np); }
 // Bytes of the packed blob for n output channels of k inputs (a multiple of 64): size static arrays with it.
 constexpr std::size_t gemm_packed_size(std::size_t n, std::size_t k) {
   const std::size_t np = gemm_padded_n(n);
-  const std::size_t end = gemm_weights_offset(np) + np * gemm_padded_k(k) + gemm_slack_bytes;
-  return (end + gemm_blob_alignment - 1) / gemm_blob_alignment * gemm_blob_alignment;
+  return detail::gemm_align(gemm_weights_offset(np) + np * gemm_padded_k(k) + gemm_slack_bytes);
 }
 
 namespace detail {
