@@ -96,8 +96,10 @@ void TestDepthwiseConv() {
   std::mt19937 rng(1234);
 #if STATIQ_X86_INT8_PATHS
   // 16 and up take the x86 tap-pair kernel: 24 and 17 end with an overlapping block, 48 is a pass of 3
-  // blocks, 72 a second pass whose only block overlaps the first pass, 128 two full passes.
-  const int channels[] = {1, 3, 4, 5, 8, 16, 17, 24, 32, 33, 48, 64, 72, 128};
+  // blocks, 72 a second pass whose only block overlaps the first pass, 128 two full passes. With 7-bit weights on
+  // AVX2 (row-quad): 16 and 17 take 16-lane units; 24, 33, 40, 48 and 72 24-lane units (40: rows of an even count,
+  // so 3x3 stride 1 runs in row pairs only); 32, 56, 64 and 128 32-lane units.
+  const int channels[] = {1, 3, 4, 5, 8, 16, 17, 24, 32, 33, 40, 48, 56, 64, 72, 128};
   const int extreme_channels[] = {5, 16, 17, 24, 32, 128};
 #else
   // The portable kernel: partial and overlapping vectors of 4, 8, 16 or more lanes, and several passes. (Fewer

@@ -360,17 +360,20 @@ HWY_INLINE void DepthwiseConvTapPairPasses(const conv2d_dims& d, const qconv_par
                                       std::min(kDepthwiseVectors, (d.in_c - c + kTapPairLanes - 1) / kTapPairLanes));
 }
 
-// Channels per row-quad unit (16 or 32), channels per pass over the output rows, and the interleaved buffer's
-// bound (64-byte column records of 16 channels, over all row groups and the unit's channels).
+// Channels per row-quad unit (16, 24 or 32), channels per pass over the output rows (at most; a whole number of
+// units), and the interleaved buffer's bound (64-byte column records of 16 channels, over all row groups and the
+// unit's channels).
 inline constexpr int kRowQuadPassChannels = 64;
 inline constexpr int kRowQuadColumns = 256;
 
 // Lane l of accumulator j of a row-quad unit holds this channel of the unit (the order the interleave leaves:
-// vpunpck works within 128-bit halves): 16 lanes: {0-3, 8-11}, {4-7, 12-15} (PackBytes16's order); 32 lanes:
-// {4j..4j+3, 16+4j..16+4j+3}, which vpackssdw (0,1), (2,3) then vpackuswb / vpacksswb put back in order.
+// vpunpck works within 128-bit halves): 16 lanes: {0-3, 8-11}, {4-7, 12-15} (PackBytes16's order); 24 lanes: those
+// two, then {16-19, 20-23}; 32 lanes: {4j..4j+3, 16+4j..16+4j+3}, which vpackssdw (0,1), (2,3) then vpackuswb /
+// vpacksswb put back in order.
 template <int kLanes>
 constexpr int RowQuadChannel(int j, int l) {
-  return kLanes == 16 ? l % 4 + 8 * (l / 4) + 4 * j : 4 * j + l % 4 + 16 * (l / 4);
+  if constexpr (kLanes == 32) return 4 * j + l % 4 + 16 * (l / 4);
+  return j < 2 ? l % 4 + 8 * (l / 4) + 4 * j : 16 + l;
 }
 
 // AVX2 with 7-bit weights (|w| <= 64, what the quantizer's saturation fix gives on this target): kernel ROWS in
@@ -387,11 +390,17 @@ constexpr int RowQuadChannel(int j, int l) {
 // (28x28x24 3x3: two overlapping 16-channel units took 6.0 us, 32 channels in one unit 4.6). s8 activations
 // are flipped to u8 (x ^ 0x80 = x + 128) and the zero point moves by 128 with them. KH/KW > 0 fix the taps at
 // compile time.
+// On AVX2 a unit may also be 24 channels (3 accumulators where two overlapping 16-channel units had 4), and a 3-row
+// kernel with stride and dilation 1 down the rows computes two output rows at once: rows oh and oh + 1 read input
+// rows oh - pad_top .. oh - pad_top + 3, one quad, interleaved once for both. Row oh's weights are (w0, w1, w2, 0),
+// row oh + 1's (0, w0, w1, w2), and every buffer load feeds both rows' QuadSteps. Zen 3, 3x3 stride 1: 28x28x24
+// 10.2 -> 6.7 us, 28x28x128 32.4 -> 28.3 us. (VNNI keeps one row: not measured there.)
 template <int KH, int KW, int kLanes, class TI, class TO>
 HWY_NOINLINE void DepthwiseConvRowQuadPass(const conv2d_dims& dims, const qconv_params& q, const TI* HWY_RESTRICT x,
                                            const std::int8_t* HWY_RESTRICT w, const std::int32_t* HWY_RESTRICT bias,
                                            TO* HWY_RESTRICT y, int c0, int nu) {
-  static_assert(kLanes == 16 || kLanes == 32, "a row-quad unit is 16 or 32 channels");
+  static_assert(kLanes == 16 || kLanes == 24 || kLanes == 32, "a row-quad unit is 16, 24 or 32 channels");
+  static_assert(!(STATIQ_VNNI_PATHS && kLanes == 24), "the VNNI requantization takes accumulators in pairs");
   constexpr int kUnits = kRowQuadPassChannels / kLanes;
   constexpr int kAcc = kLanes / 8;             // accumulators (vectors) per unit
   constexpr int kRecord = 4 * kLanes;          // bytes of one column of one row group
@@ -411,11 +420,14 @@ HWY_NOINLINE void DepthwiseConvRowQuadPass(const conv2d_dims& dims, const qconv_
 #endif
   constexpr bool kFlip = std::is_same_v<TI, std::int8_t>;
   const std::int32_t x_zp_u8 = q.x_zero_point + (kFlip ? 128 : 0);
+  constexpr bool kTwoRowsAble = !STATIQ_VNNI_PATHS && KH == 3;
+  const bool two_rows = kTwoRowsAble && d.stride_h == 1 && d.dil_h == 1;
+  constexpr int kSets = kTwoRowsAble ? 2 : 1;
 
-  // wq[((u * groups + g) * kw_n + kw) * kAcc + j]: unit u's weights of kernel rows 4g..4g+3 at column kw, lanes
-  // as accumulator j.
+  // wq[s][((u * groups + g) * kw_n + kw) * kAcc + j]: unit u's weights of kernel rows 4g - s..4g + 3 - s at column
+  // kw (s: the second of two output rows, whose rows start one lower), lanes as accumulator j.
   constexpr int kWq = kUnits * kAcc * (KH > 0 ? (KH + 3) / 4 * KW : kDepthwiseMaxTaps);
-  __m256i wq[kWq];
+  __m256i wq[kSets][kWq];
   __m256i bias_int[kUnits][kAcc];
   RequantLaneParams rp[kUnits][kAcc];
   for (int u = 0; u < nu; ++u) {
@@ -424,19 +436,21 @@ HWY_NOINLINE void DepthwiseConvRowQuadPass(const conv2d_dims& dims, const qconv_
     for (int i = 0; i < kAcc; ++i)
       FillRequantLanes(8, cu + 8 * i, 1, q.multiplier, q.per_channel, bias, by8[i], C - 1);
     for (int j = 0; j < kAcc; ++j) {
-      // lane l's channel: its taps, or none past C (zero weights)
-      const auto here = [&](int l) { return cu + RowQuadChannel<kLanes>(j, l) < C; };
-      const auto wc = [&](int l) { return w + static_cast<std::ptrdiff_t>(cu + RowQuadChannel<kLanes>(j, l)) * taps; };
-      HWY_ALIGN std::int8_t wt[32];
-      HWY_ALIGN std::int32_t b[8];
+      const std::int8_t* wl[8];  // lane l's channel's taps, or null past C (zero weights)
+      for (int l = 0; l < 8; ++l) {
+        const int c = cu + RowQuadChannel<kLanes>(j, l);
+        wl[l] = c < C ? w + static_cast<std::ptrdiff_t>(c) * taps : nullptr;
+      }
       for (int g = 0; g < groups; ++g)
         for (int kw = 0; kw < kw_n; ++kw) {
-          for (int l = 0; l < 8; ++l)
-            for (int i = 0; i < 4; ++i) {
-              const int r = 4 * g + i;
-              wt[4 * l + i] = r < kh_n && here(l) ? wc(l)[r * kw_n + kw] : std::int8_t{0};
-            }
-          wq[((u * groups + g) * kw_n + kw) * kAcc + j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wt));
+          HWY_ALIGN std::int8_t wt[32] = {};
+          for (int i = 0; i < 4 && 4 * g + i < kh_n; ++i)
+            for (int l = 0; l < 8; ++l)
+              if (wl[l]) wt[4 * l + i] = wl[l][(4 * g + i) * kw_n + kw];
+          const int at = ((u * groups + g) * kw_n + kw) * kAcc + j;
+          wq[0][at] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wt));
+          // (w0, w1, w2, 0) -> (0, w0, w1, w2): one byte up in every 32-bit lane (groups == 1 here)
+          if (two_rows) wq[kSets - 1][at] = _mm256_slli_epi32(wq[0][at], 8);
         }
       // Lanes 0-3 and 4-7 each hold 4 consecutive channels: quads of the by8 blocks.
       for (int h = 0; h < 2; ++h) {
@@ -444,9 +458,10 @@ HWY_NOINLINE void DepthwiseConvRowQuadPass(const conv2d_dims& dims, const qconv_
         CopyRequantQuad(by8[c / 8], c % 8, rp[u][j], 4 * h);
       }
       DeriveRequantLanes(rp[u][j], 8, q.y_zero_point);
+      HWY_ALIGN std::int32_t b[8];
       for (int l = 0; l < 8; ++l) {
         std::int32_t sum = 0;
-        for (int t = 0; here(l) && t < taps; ++t) sum += wc(l)[t];
+        for (int t = 0; wl[l] && t < taps; ++t) sum += wl[l][t];
         b[l] = rp[u][j].bias[l] - x_zp_u8 * sum;
       }
       bias_int[u][j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
@@ -499,6 +514,21 @@ HWY_NOINLINE void DepthwiseConvRowQuadPass(const conv2d_dims& dims, const qconv_
       _mm_store_si128(o + 1, _mm_unpacklo_epi16(b, e));  // 8-11
       _mm_store_si128(o + 2, _mm_unpackhi_epi16(a, c));  // 4-7
       _mm_store_si128(o + 3, _mm_unpackhi_epi16(b, e));  // 12-15
+    } else if constexpr (kLanes == 24) {
+      const auto ld = [&](int i) {  // channels {0-15, 8-23}: two loads, nothing past the 24 channels read
+        const __m256i v = _mm256_inserti128_si256(
+            _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src[i]))),
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(src[i] + 8)), 1);
+        return kFlip ? _mm256_xor_si256(v, flip) : v;
+      };
+      const __m256i r0 = ld(0), r1 = ld(1), r2 = ld(2), r3 = ld(3);
+      const __m256i a = _mm256_unpacklo_epi8(r0, r1), b = _mm256_unpackhi_epi8(r0, r1);  // {0-7, 8-15}, {8-15, 16-23}
+      const __m256i c = _mm256_unpacklo_epi8(r2, r3), e = _mm256_unpackhi_epi8(r2, r3);
+      __m256i* o = reinterpret_cast<__m256i*>(out);
+      _mm256_store_si256(o, _mm256_unpacklo_epi16(a, c));      // channels {0-3, 8-11}
+      _mm256_store_si256(o + 1, _mm256_unpackhi_epi16(a, c));  // {4-7, 12-15}
+      _mm256_store_si256(o + 2, _mm256_permute2x128_si256(_mm256_unpacklo_epi16(b, e), _mm256_unpackhi_epi16(b, e),
+                                                          0x31));  // {16-19, 20-23}
     } else {
       const auto ld = [&](int i) {
 #if STATIQ_VNNI_PATHS
@@ -519,11 +549,84 @@ HWY_NOINLINE void DepthwiseConvRowQuadPass(const conv2d_dims& dims, const qconv_
       _mm256_store_si256(o + 3, _mm256_unpackhi_epi16(b, e));  // {12-15, 28-31}
     }
   };
-  const auto pixels = [&](auto k_short) HWY_ATTR {
+  // Requantizes one output row's accumulators of unit u and stores them at yp.
+  const auto emit = [&](auto k_short, const __m256i(&acc)[kAcc], int u,
+                        TO* yp) HWY_ATTR __attribute__((always_inline)) {
+    V32 r[kAcc];
+#if STATIQ_VNNI_PATHS
+    STATIQ_UNROLL(2)
+    for (int i = 0; i < kAcc / 2; ++i) {
+      const __m512i pair = _mm512_inserti64x4(_mm512_castsi256_si512(acc[2 * i]), acc[2 * i + 1], 1);
+      const auto rz = RequantizeLanes<decltype(k_short)::value, false>(dz, hn::Vec512<std::int32_t>{pair}, rpz[u][i],
+                                                                       0, yzp_z, lo_z, hi_z);
+      r[2 * i] = V32{_mm512_castsi512_si256(rz.raw)};
+      r[2 * i + 1] = V32{_mm512_extracti64x4_epi64(rz.raw, 1)};
+    }
+#else
+    STATIQ_UNROLL(4)
+    for (int j = 0; j < kAcc; ++j)
+      r[j] = RequantizeLanes<decltype(k_short)::value, false>(d32, V32{acc[j]}, rp[u][j], 0, yzp, lo, hi);
+#endif
+    constexpr bool kU8 = std::is_same_v<TO, std::uint8_t>;
+    if constexpr (kLanes == 16) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(yp), PackBytes16<TO>(r[0].raw, r[1].raw, lo8, hi8));
+    } else if constexpr (kLanes == 24) {
+      const __m256i s01 = _mm256_packs_epi32(r[0].raw, r[1].raw), s22 = _mm256_packs_epi32(r[2].raw, r[2].raw);
+      const __m256i b8 = ClampBytes<TO>(kU8 ? _mm256_packus_epi16(s01, s22) : _mm256_packs_epi16(s01, s22), lo8, hi8);
+      // b8's dwords hold channels {0-3, 4-7, 16-19, 16-19, 8-11, 12-15, 20-23, 20-23}
+      const __m256i o = _mm256_permutevar8x32_epi32(b8, _mm256_setr_epi32(0, 1, 4, 5, 2, 6, 3, 7));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(yp), _mm256_castsi256_si128(o));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(yp + 16), _mm256_extracti128_si256(o, 1));
+    } else {
+      const __m256i s01 = _mm256_packs_epi32(r[0].raw, r[1].raw), s23 = _mm256_packs_epi32(r[2].raw, r[3].raw);
+      const __m256i b8 = ClampBytes<TO>(kU8 ? _mm256_packus_epi16(s01, s23) : _mm256_packs_epi16(s01, s23), lo8, hi8);
+#if STATIQ_VNNI_PATHS
+      if (partial) _mm256_mask_storeu_epi8(yp, valid, b8);
+      else _mm256_storeu_si256(reinterpret_cast<__m256i*>(yp), b8);
+#else
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(yp), b8);
+#endif
+    }
+  };
+  const auto pixels = [&](auto k_short) HWY_ATTR __attribute__((always_inline)) {
     // In locals: the output stores are bytes, which may alias the dims, and Clang re-read them through the
     // closure for every tap.
     const int dil_w = d.dil_w, stride_w = d.stride_w;
-    for (int oh = 0; oh < d.out_h; ++oh) {
+    const std::ptrdiff_t next_row = static_cast<std::ptrdiff_t>(d.out_w) * C;
+    // kRows (1 or 2) output rows of unit u from ow0 to ow1, the first at yp; the buffer holds the chunk's columns.
+    const auto row_pixels = [&](auto rows, int u, int ow0, int ow1, int ncols,
+                                TO* yp) HWY_ATTR __attribute__((always_inline)) {
+      constexpr int kRows = decltype(rows)::value;
+      const __m256i* wu = wq[0] + u * groups * kw_n * kAcc;
+      const __m256i* wu1 = wq[kSets - 1] + u * groups * kw_n * kAcc;
+      for (int ow = ow0; ow < ow1; ++ow, yp += C) {
+        const std::uint8_t* bp = buf + (ow - ow0) * stride_w * kRecord;
+        // Every loop over the accumulators is unrolled by pragma: at -O2 GCC 12 left them as loops over a stack
+        // array (28x28x128 3x3 took 3.3x the -O3 time).
+        __m256i acc[kAcc], acc1[kAcc];  // rows oh and oh + 1
+        STATIQ_UNROLL(4)
+        for (int j = 0; j < kAcc; ++j) acc[j] = acc1[j] = bias_int[u][j];
+        STATIQ_UNROLL(8)
+        for (int g = 0; g < groups; ++g) {
+          STATIQ_UNROLL(8)
+          for (int kw = 0; kw < kw_n; ++kw) {
+            const __m256i* p = reinterpret_cast<const __m256i*>(bp + (g * ncols + kw * dil_w) * kRecord);
+            const __m256i* wp = wu + (g * kw_n + kw) * kAcc;
+            const __m256i* wp1 = wu1 + (g * kw_n + kw) * kAcc;
+            STATIQ_UNROLL(4)
+            for (int j = 0; j < kAcc; ++j) {
+              const __m256i xv = _mm256_load_si256(p + j);
+              acc[j] = QuadStep(acc[j], xv, wp[j], ones);
+              if constexpr (kRows == 2) acc1[j] = QuadStep(acc1[j], xv, wp1[j], ones);
+            }
+          }
+        }
+        emit(k_short, acc, u, yp);
+        if constexpr (kRows == 2) emit(k_short, acc1, u, yp + next_row);
+      }
+    };
+    for (int oh = 0; oh < d.out_h; oh += two_rows ? 2 : 1) {
+      const bool pair = two_rows && oh + 1 < d.out_h;  // rows oh and oh + 1 (the quad's fourth row is real)
       const int ih0 = oh * d.stride_h - d.pad_top;
       for (int ow0 = 0; ow0 < d.out_w; ow0 += chunk) {
         const int ow1 = std::min(ow0 + chunk, d.out_w);
@@ -540,7 +643,7 @@ HWY_NOINLINE void DepthwiseConvRowQuadPass(const conv2d_dims& dims, const qconv_
             STATIQ_UNROLL(4)
             for (int i = 0; i < 4; ++i) {
               const int r = 4 * g + i, ih = ih0 + r * d.dil_h;
-              const bool in = r < kh_n && ih >= 0 && ih < d.in_h;
+              const bool in = (r < kh_n || pair) && ih >= 0 && ih < d.in_h;
               src[i] = in ? x + (static_cast<std::ptrdiff_t>(ih) * d.in_w + iw_first + j_lo) * C + cu : zp_row;
               step[i] = in ? C : 0;
             }
@@ -555,55 +658,9 @@ HWY_NOINLINE void DepthwiseConvRowQuadPass(const conv2d_dims& dims, const qconv_
             for (int j = j_hi; j < ncols; ++j)
               for (int i = 0; i < kRecord; i += 32) _mm256_store_si256(reinterpret_cast<__m256i*>(out + j * kRecord + i), zp32);
           }
-          const __m256i* wu = wq + u * groups * kw_n * kAcc;
           TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow0) * C + cu;
-          for (int ow = ow0; ow < ow1; ++ow, yp += C) {
-            const std::uint8_t* bp = buf + (ow - ow0) * stride_w * kRecord;
-            // Every loop over the accumulators is unrolled by pragma: at -O2 GCC 12 left them as loops over a stack
-            // array (28x28x128 3x3 took 3.3x the -O3 time).
-            __m256i acc[kAcc];
-            STATIQ_UNROLL(4)
-            for (int j = 0; j < kAcc; ++j) acc[j] = bias_int[u][j];
-            STATIQ_UNROLL(8)
-            for (int g = 0; g < groups; ++g) {
-              STATIQ_UNROLL(8)
-              for (int kw = 0; kw < kw_n; ++kw) {
-                const __m256i* p = reinterpret_cast<const __m256i*>(bp + (g * ncols + kw * dil_w) * kRecord);
-                const __m256i* wp = wu + (g * kw_n + kw) * kAcc;
-                STATIQ_UNROLL(4)
-                for (int j = 0; j < kAcc; ++j) acc[j] = QuadStep(acc[j], _mm256_load_si256(p + j), wp[j], ones);
-              }
-            }
-            V32 r[kAcc];
-#if STATIQ_VNNI_PATHS
-            STATIQ_UNROLL(2)
-            for (int i = 0; i < kAcc / 2; ++i) {
-              const __m512i pair = _mm512_inserti64x4(_mm512_castsi256_si512(acc[2 * i]), acc[2 * i + 1], 1);
-              const auto rz = RequantizeLanes<decltype(k_short)::value, false>(dz, hn::Vec512<std::int32_t>{pair},
-                                                                               rpz[u][i], 0, yzp_z, lo_z, hi_z);
-              r[2 * i] = V32{_mm512_castsi512_si256(rz.raw)};
-              r[2 * i + 1] = V32{_mm512_extracti64x4_epi64(rz.raw, 1)};
-            }
-#else
-            STATIQ_UNROLL(4)
-            for (int j = 0; j < kAcc; ++j)
-              r[j] = RequantizeLanes<decltype(k_short)::value, false>(d32, V32{acc[j]}, rp[u][j], 0, yzp, lo, hi);
-#endif
-            if constexpr (kLanes == 16) {
-              _mm_storeu_si128(reinterpret_cast<__m128i*>(yp), PackBytes16<TO>(r[0].raw, r[1].raw, lo8, hi8));
-            } else {
-              const __m256i s01 = _mm256_packs_epi32(r[0].raw, r[1].raw), s23 = _mm256_packs_epi32(r[2].raw, r[3].raw);
-              const __m256i b8 = ClampBytes<TO>(std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(s01, s23)
-                                                                                 : _mm256_packs_epi16(s01, s23),
-                                                lo8, hi8);
-#if STATIQ_VNNI_PATHS
-              if (partial) _mm256_mask_storeu_epi8(yp, valid, b8);
-              else _mm256_storeu_si256(reinterpret_cast<__m256i*>(yp), b8);
-#else
-              _mm256_storeu_si256(reinterpret_cast<__m256i*>(yp), b8);
-#endif
-            }
-          }
+          if (kTwoRowsAble && pair) row_pixels(std::integral_constant<int, 2>{}, u, ow0, ow1, ncols, yp);
+          else row_pixels(std::integral_constant<int, 1>{}, u, ow0, ow1, ncols, yp);
         }
       }
     }
@@ -624,14 +681,16 @@ HWY_INLINE bool DepthwiseConvRowQuads(const conv2d_dims& d, const qconv_params& 
     return false;
   const std::size_t n = static_cast<std::size_t>(d.in_c) * d.k_h * d.k_w;
   if constexpr (!detail::kQuadStepAnyWeight) {  // vpmaddubsw: exact for 7-bit weights
-    for (std::size_t i = 0; i < n; ++i)
-      if (w[i] < -64 || w[i] > 64) return false;
+    unsigned outside = 0;  // no early exit: the loop vectorizes
+    for (std::size_t i = 0; i < n; ++i) outside |= static_cast<unsigned>(w[i] + 64) > 128u;
+    if (outside) return false;
   }
   const auto passes = [&](auto kh, auto kw, auto lanes) {
     constexpr int kLanes = decltype(lanes)::value;
-    for (int c = 0; c < d.in_c; c += kRowQuadPassChannels)
+    constexpr int kUnits = kRowQuadPassChannels / kLanes;
+    for (int c = 0; c < d.in_c; c += kUnits * kLanes)
       DepthwiseConvRowQuadPass<decltype(kh)::value, decltype(kw)::value, kLanes>(
-          d, q, x, w, bias, y, c, std::min(kRowQuadPassChannels / kLanes, (d.in_c - c + kLanes - 1) / kLanes));
+          d, q, x, w, bias, y, c, std::min(kUnits, (d.in_c - c + kLanes - 1) / kLanes));
   };
   const auto kernels = [&](auto lanes) {
     using I0 = std::integral_constant<int, 0>;
@@ -643,11 +702,17 @@ HWY_INLINE bool DepthwiseConvRowQuads(const conv2d_dims& d, const qconv_params& 
   };
 #if STATIQ_VNNI_PATHS
   const bool wide = d.in_c > 16;  // 17 to 31 channels: one partial unit of 32
-#else
-  const bool wide = d.in_c >= 32;
-#endif
   if (wide) kernels(std::integral_constant<int, 32>{});
   else kernels(std::integral_constant<int, 16>{});
+#else
+  // The unit size with the fewest accumulators over all channels; on a tie the wider (fewer interleave passes).
+  // 24 channels: one 24-lane unit (3 accumulators) where two overlapping 16-lane units took 4.
+  const int C = d.in_c;
+  const auto accs = [C](int lanes) { return lanes / 8 * ((C + lanes - 1) / lanes); };
+  if (C >= 32 && accs(32) <= accs(24) && accs(32) <= accs(16)) kernels(std::integral_constant<int, 32>{});
+  else if (C >= 24 && accs(24) <= accs(16)) kernels(std::integral_constant<int, 24>{});
+  else kernels(std::integral_constant<int, 16>{});
+#endif
   return true;
 }
 
