@@ -90,12 +90,15 @@ void TestConv2dF32() {
       CheckConvF32Once(MakeDims(7, 6, c, c, 3, 3, s, 1, 1, c), rng, ++mis);
       CheckConvF32Once(MakeDims(9, 8, c, c, 5, 5, s, 2, 2, c), rng, ++mis);
     }
-  // 3x3 depthwise: several vectors per pass (40; 136: a full pass of 8 and a rest) with the interior columns' own
-  // loop, no padding, dilation with padding, strides with padding wider than the kernel reaches.
+  // 3x3 depthwise: several vectors per pass (40; 136: a full pass of 128 channels and a rest) with the interior
+  // columns' own loop, no padding, dilation with padding, strides with padding wider than the kernel reaches; 23
+  // columns of 136 channels: the interior columns in chunks of 8 (3 input rows over 16 KiB), the last one short.
   for (int c : {40, 136})
     for (const auto& [s, dil, pad] : {std::array{1, 1, 0}, std::array{1, 2, 2}, std::array{2, 1, 2}, std::array{2, 2, 1},
-                                      std::array{1, 1, 1}})
+                                      std::array{1, 1, 1}}) {
       CheckConvF32Once(MakeDims(8, 9, c, c, 3, 3, s, dil, pad, c), rng, ++mis);
+      if (c == 136) CheckConvF32Once(MakeDims(5, 23, c, c, 3, 3, s, dil, pad, c), rng, ++mis);
+    }
   // The layer shapes of the benchmarks (first layer 28x28x1 -> 16, 14x14x16 -> 32, 28x28x32 -> 32: 6-pixel tiles
   // and 4 left over; the 1x1 24 -> 48, a GEMM on the input).
   CheckConvF32Once(MakeDims(28, 28, 1, 16, 3, 3, 1, 1, 1, 1), rng, 0);
