@@ -1111,44 +1111,40 @@ static_assert(kBcastRows * kBcastMaxK <= 4 * kPatchFloats, "the patch buffer hol
 // then every k broadcasts one patch value per pixel into MR x NV FMAs (4 x 2: 8 FMA per 2 loads + 4
 // broadcasts, FMA-bound; no horizontal sums). Measured on AVX2 against the dot-product tile above:
 // 28x28x1 -> 16 3x3 88 -> 19 us, 28x28x32 -> 32 3x3 27 -> 50 GFLOPS.
+// Pixel r's patch is nseg segments of seg_len floats, segment s at base[r] + s * step[r]: straight in the input
+// for a pixel whose window lies inside it (a kernel row's k_w * in_c values are contiguous in NHWC), in the
+// patch buffer (built by Patch) for the others, so an interior pixel's patch is never copied.
 template <int MR, int NV, class DF>
-HWY_INLINE void BcastTileF32(DF df, std::size_t k, const float* HWY_RESTRICT patch, const float* HWY_RESTRICT wt,
-                             const float* HWY_RESTRICT bias, float lo, float hi, float* HWY_RESTRICT y,
-                             std::size_t y_stride) {
+HWY_INLINE void BcastTileF32(DF df, std::size_t nseg, std::size_t seg_len, const float* const* base,
+                             const std::ptrdiff_t* step, const float* HWY_RESTRICT wt, const float* HWY_RESTRICT bias,
+                             float lo, float hi, float* HWY_RESTRICT y, std::size_t y_stride) {
   const std::size_t N = hn::Lanes(df);
   auto a00 = hn::Zero(df), a01 = hn::Zero(df), a10 = hn::Zero(df), a11 = hn::Zero(df);
   auto a20 = hn::Zero(df), a21 = hn::Zero(df), a30 = hn::Zero(df), a31 = hn::Zero(df);
   auto a40 = hn::Zero(df), a41 = hn::Zero(df), a50 = hn::Zero(df), a51 = hn::Zero(df);
-  for (std::size_t i = 0; i < k; ++i) {
-    const auto w0 = hn::Load(df, wt + i * NV * N);
-    const auto w1 = NV > 1 ? hn::Load(df, wt + i * NV * N + N) : w0;
-    const auto x0 = hn::Set(df, patch[i]);
-    a00 = hn::MulAdd(x0, w0, a00);
-    if (NV > 1) a01 = hn::MulAdd(x0, w1, a01);
-    if (MR > 1) {
-      const auto x1 = hn::Set(df, patch[k + i]);
-      a10 = hn::MulAdd(x1, w0, a10);
-      if (NV > 1) a11 = hn::MulAdd(x1, w1, a11);
-    }
-    if (MR > 2) {
-      const auto x2 = hn::Set(df, patch[2 * k + i]);
-      a20 = hn::MulAdd(x2, w0, a20);
-      if (NV > 1) a21 = hn::MulAdd(x2, w1, a21);
-    }
-    if (MR > 3) {
-      const auto x3 = hn::Set(df, patch[3 * k + i]);
-      a30 = hn::MulAdd(x3, w0, a30);
-      if (NV > 1) a31 = hn::MulAdd(x3, w1, a31);
-    }
-    if (MR > 4) {
-      const auto x4 = hn::Set(df, patch[4 * k + i]);
-      a40 = hn::MulAdd(x4, w0, a40);
-      if (NV > 1) a41 = hn::MulAdd(x4, w1, a41);
-    }
-    if (MR > 5) {
-      const auto x5 = hn::Set(df, patch[5 * k + i]);
-      a50 = hn::MulAdd(x5, w0, a50);
-      if (NV > 1) a51 = hn::MulAdd(x5, w1, a51);
+  const float* wp = wt;
+  for (std::size_t s = 0; s < nseg; ++s) {
+    const auto seg = [&](int r) {  // rows past MR: row 0 again (unused)
+      return base[r < MR ? r : 0] + static_cast<std::ptrdiff_t>(s) * step[r < MR ? r : 0];
+    };
+    const float *q0 = seg(0), *q1 = seg(1), *q2 = seg(2), *q3 = seg(3), *q4 = seg(4), *q5 = seg(5);
+    for (std::size_t i = 0; i < seg_len; ++i, wp += NV * N) {
+      const auto w0 = hn::Load(df, wp);
+      const auto w1 = NV > 1 ? hn::Load(df, wp + N) : w0;
+// Row r of the tile: pixel r's value times the NV weight vectors into its accumulators ar0 / ar1.
+#define STATIQ_BCAST_ROW(r)                                  \
+  if (MR > r) {                                              \
+    const auto xr = hn::Set(df, q##r[i]);                    \
+    a##r##0 = hn::MulAdd(xr, w0, a##r##0);                   \
+    if (NV > 1) a##r##1 = hn::MulAdd(xr, w1, a##r##1);       \
+  }
+      STATIQ_BCAST_ROW(0)
+      STATIQ_BCAST_ROW(1)
+      STATIQ_BCAST_ROW(2)
+      STATIQ_BCAST_ROW(3)
+      STATIQ_BCAST_ROW(4)
+      STATIQ_BCAST_ROW(5)
+#undef STATIQ_BCAST_ROW
     }
   }
   const auto b0 = bias ? hn::LoadU(df, bias) : hn::Zero(df);
@@ -1168,9 +1164,10 @@ HWY_INLINE void BcastTileF32(DF df, std::size_t k, const float* HWY_RESTRICT pat
 
 // One block of NV * Lanes(df) output channels [oc0, ...) of group g over every pixel.
 template <int NV, class DF>
-HWY_NOINLINE void BcastBlockF32(DF df, const conv2d_dims& d, const float* HWY_RESTRICT x, const float* HWY_RESTRICT w,
-                                const float* HWY_RESTRICT bias, float* HWY_RESTRICT y, float lo, float hi, int g,
-                                int oc0, float* HWY_RESTRICT patch) {
+HWY_NOINLINE void BcastBlockF32(DF df, const conv2d_dims& dims, const float* HWY_RESTRICT x,
+                                const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias, float* HWY_RESTRICT y,
+                                float lo, float hi, int g, int oc0, float* HWY_RESTRICT patch) {
+  const conv2d_dims d = dims;  // a local copy: stores to the tile's pointers and the patch cannot alias it
   const std::size_t N = hn::Lanes(df);
   const std::size_t k = static_cast<std::size_t>(d.k_h) * d.k_w * (d.in_c / d.groups);
   HWY_ALIGN float wt[kBcastMaxK * 2 * HWY_LANES(float)];
@@ -1180,21 +1177,50 @@ HWY_NOINLINE void BcastBlockF32(DF df, const conv2d_dims& d, const float* HWY_RE
   }
   const float* b = bias ? bias + oc0 : nullptr;
   const std::size_t pixels = static_cast<std::size_t>(d.out_h) * d.out_w;
-  std::size_t p0 = 0;
-  int oh = 0, ow = 0;  // of pixel p0 (no division per pixel: it showed in the 9-tap first layer's profile)
-  const auto next = [&] {
+  const std::size_t nseg = static_cast<std::size_t>(d.k_h), seg_len = k / nseg;
+  // Windows inside the input are read in place where a kernel row's values are contiguous there: output rows whose
+  // kernel rows lie inside, columns [ow_lo, ow_hi).
+  const bool in_place = d.groups == 1 && d.dil_w == 1;
+  const std::ptrdiff_t row_step = static_cast<std::ptrdiff_t>(d.dil_h) * d.in_w * d.in_c;
+  const std::ptrdiff_t col_step = static_cast<std::ptrdiff_t>(d.stride_w) * d.in_c;
+  const int ow_lo = (d.pad_left + d.stride_w - 1) / d.stride_w;
+  const int last_in = d.in_w - d.k_w + d.pad_left;  // the last window start inside, plus the padding
+  const int ow_hi = last_in < 0 ? 0 : std::min(last_in / d.stride_w + 1, d.out_w);
+  const float* base[kBcastRows];
+  std::ptrdiff_t step[kBcastRows];
+  int oh = 0, ow = 0;  // of the next pixel (no division per pixel: it showed in the 9-tap first layer's profile)
+  bool row_in = false;
+  const float* row_base = x;  // the input at (oh's first kernel row, column -pad_left)
+  const auto start_row = [&] {
+    const int ih0 = oh * d.stride_h - d.pad_top;
+    row_in = in_place && ih0 >= 0 && ih0 + (d.k_h - 1) * d.dil_h < d.in_h;
+    row_base = x + (static_cast<std::ptrdiff_t>(ih0) * d.in_w - d.pad_left) * d.in_c;
+  };
+  start_row();
+  // Pixel (oh, ow) into tile slot r, then on to the next pixel.
+  const auto place = [&](std::size_t r) {
+    if (row_in && ow >= ow_lo && ow < ow_hi) {
+      base[r] = row_base + ow * col_step;
+      step[r] = row_step;
+    } else {
+      Patch(d, x, g, oh, ow, 0.0f, patch + r * k);
+      base[r] = patch + r * k;
+      step[r] = static_cast<std::ptrdiff_t>(seg_len);
+    }
     if (++ow == d.out_w) {
       ow = 0;
       ++oh;
+      start_row();
     }
   };
+  std::size_t p0 = 0;
   for (; p0 + kBcastRows <= pixels; p0 += kBcastRows) {
-    for (std::size_t r = 0; r < kBcastRows; ++r, next()) Patch(d, x, g, oh, ow, 0.0f, patch + r * k);
-    BcastTileF32<kBcastRows, NV>(df, k, patch, wt, b, lo, hi, y + p0 * d.out_c + oc0, d.out_c);
+    for (std::size_t r = 0; r < kBcastRows; ++r) place(r);
+    BcastTileF32<kBcastRows, NV>(df, nseg, seg_len, base, step, wt, b, lo, hi, y + p0 * d.out_c + oc0, d.out_c);
   }
-  for (; p0 < pixels; ++p0, next()) {
-    Patch(d, x, g, oh, ow, 0.0f, patch);
-    BcastTileF32<1, NV>(df, k, patch, wt, b, lo, hi, y + p0 * d.out_c + oc0, d.out_c);
+  for (; p0 < pixels; ++p0) {
+    place(0);
+    BcastTileF32<1, NV>(df, nseg, seg_len, base, step, wt, b, lo, hi, y + p0 * d.out_c + oc0, d.out_c);
   }
 }
 
