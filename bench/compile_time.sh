@@ -27,7 +27,7 @@ printf '%-12s %-9s %8s %10s\n' compiler case seconds peak_MiB
 json="{"
 for cxx in "${compilers[@]}"; do
   extra=()
-  case $cxx in clang*) extra=(-fconstexpr-steps=2147483647) ;; esac
+  case $cxx in clang*) extra=(-fconstexpr-steps=2147483647) ;; g++*) extra=(-fconstexpr-ops-limit=2147483647) ;; esac
   for case in imported baked rt-quant ct-quant; do
     case $case in
       imported) src=$root/bench/compile_time/imported_model.cpp; defs=() ;;

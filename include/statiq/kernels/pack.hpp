@@ -130,21 +130,30 @@ constexpr void pack_gemm_weights(std::size_t n, std::size_t k, const std::int8_t
   const std::int32_t zp = in_s8 ? x_zp + 128 : x_zp;
   bool pairs_fit = route == gemm_route::automatic;
   bool short_rq = true;
-  for (std::size_t i = 0; i < gemm_packed_size(n, k); ++i) out[i] = 0;
+  for (std::size_t i = 0, size = gemm_packed_size(n, k); i < size; ++i) out[i] = 0;
   std::uint8_t* bias_p = out + gemm_header_bytes;
   std::uint8_t* mult_p = bias_p + 4 * np;
   std::uint8_t* shift_p = mult_p + 4 * np;
   std::uint8_t* wp = out + gemm_weights_offset(np);
   for (std::size_t j = 0; j < np; ++j) {
     std::int64_t sum = 0;
-    for (std::size_t i = 0; j < n && i < k; ++i) {
-      const std::int32_t v = w[j * k + i];
-      sum += v;
-      if (i % 2 == 0 && pairs_fit) {
-        const std::int32_t u = i + 1 < k ? w[j * k + i + 1] : 0;
-        if ((v < 0 ? -v : v) + (u < 0 ? -u : u) > 128) pairs_fit = false;
+    // Channel j's groups of gemm_kr inputs, one group stride apart (gemm_weight_offset, stepped: in a constant
+    // expression every operation counts against the compiler's limit).
+    std::uint8_t* group = wp + gemm_weight_offset(np, kp, j, 0);
+    const std::size_t group_stride = gemm_block_size(np, j / gemm_nr) * gemm_nr * gemm_kr;
+    const std::int8_t* wj = j < n ? w + j * k : w;
+    for (std::size_t i0 = 0; j < n && i0 < k; i0 += gemm_kr, group += group_stride) {
+      for (std::size_t i = i0; i < i0 + gemm_kr && i < k; ++i) {
+        const std::int32_t v = wj[i];
+        sum += v;
+        group[i - i0] = static_cast<std::uint8_t>(static_cast<std::int8_t>(v));
       }
-      wp[gemm_weight_offset(np, kp, j, i)] = static_cast<std::uint8_t>(static_cast<std::int8_t>(v));
+      if (pairs_fit) {
+        for (std::size_t i = i0; i < i0 + gemm_kr && i < k; i += 2) {
+          const std::int32_t v = wj[i], u = i + 1 < k ? wj[i + 1] : 0;
+          if ((v < 0 ? -v : v) + (u < 0 ? -u : u) > 128) pairs_fit = false;
+        }
+      }
     }
     const std::int64_t b = j < n && bias ? bias[j] : 0;
     // modulo 2^32, like the kernels' wrapping s32 adds
