@@ -535,7 +535,8 @@ HWY_NOINLINE void FirstLayerRowsBlock(D32 d32, const conv2d_dims& dims, const ge
               const auto ra = detail::RequantizeLanes<kShort, false>(d32, sa, rq[0], 0, vzp, vlo, vhi);
               const auto rb = detail::RequantizeLanes<kShort, false>(d32, sb, rq[1], 0, vzp, vlo, vhi);
               const __m256i lo8 = _mm256_set1_epi8(static_cast<char>(lo)), hi8 = _mm256_set1_epi8(static_cast<char>(hi));
-              _mm_storeu_si128(reinterpret_cast<__m128i*>(yp), detail::PackBytes16<TOut>(ra.raw, rb.raw, lo8, hi8));
+              _mm_storeu_si128(reinterpret_cast<__m128i*>(yp), detail::PackBytes16<TOut>(ra.raw, rb.raw, lo8, hi8,
+                                                                                     detail::NeedsByteClamp<TOut>(lo, hi)));
             }
 #endif
             if constexpr (!kQuad) {

@@ -511,6 +511,7 @@ struct PanelPairRequant {
   V mult[2], mult_odd[2], shr[2], add[2], zp;
   hn::Vec256<std::int64_t> rnd_even[2], rnd_odd[2];
   __m256i lo8, hi8, order;
+  bool clamp = true;  // [lo, hi] narrower than the output type's range (detail::NeedsByteClamp)
 
   PanelPairRequant() = default;
   template <class TOut>
@@ -538,6 +539,7 @@ struct PanelPairRequant {
     }
     lo8 = _mm256_set1_epi8(static_cast<char>(out.lo));
     hi8 = _mm256_set1_epi8(static_cast<char>(out.hi));
+    clamp = detail::NeedsByteClamp<TOut>(out.lo, out.hi);
     order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   }
 };
@@ -556,7 +558,8 @@ HWY_INLINE void PanelPairBytes(const PanelPairRequant& c, __m256i s0, __m256i s1
   // [0-3, 8-11 | 4-7, 12-15] as s16, then as bytes (twice) in dwords 0, 1 | 4, 5: vpermd puts 0-15 in order
   const __m256i s16 = _mm256_packs_epi32(v0.raw, v1.raw);
   const __m256i b8 = std::is_same_v<TOut, std::uint8_t> ? _mm256_packus_epi16(s16, s16) : _mm256_packs_epi16(s16, s16);
-  const __m256i y8 = detail::ClampBytes<TOut>(_mm256_permutevar8x32_epi32(b8, c.order), c.lo8, c.hi8);
+  __m256i y8 = _mm256_permutevar8x32_epi32(b8, c.order);
+  if (c.clamp) y8 = detail::ClampBytes<TOut>(y8, c.lo8, c.hi8);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(y), _mm256_castsi256_si128(y8));
 }
 

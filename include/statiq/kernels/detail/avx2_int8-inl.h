@@ -48,13 +48,20 @@ HWY_INLINE __m256i ClampBytes(__m256i v, __m256i lo8, __m256i hi8) {
 
 // 16 requantized (unclamped) i32 lanes as 16 bytes, saturated to TO and clamped to [lo, hi] (within TO's range:
 // the saturating packs are monotonic and exact there, so this equals clamping first). a holds outputs
-// {0-3, 8-11}, b {4-7, 12-15}: vpackssdw then leaves 0-7 and 8-15 in the two 128-bit halves.
+// {0-3, 8-11}, b {4-7, 12-15}: vpackssdw then leaves 0-7 and 8-15 in the two 128-bit halves. clamp == false
+// leaves the clamp out, for [lo, hi] = TO's whole range (the saturation is the clamp).
 template <class TO>
-HWY_INLINE __m128i PackBytes16(__m256i a, __m256i b, __m256i lo8, __m256i hi8) {
+HWY_INLINE __m128i PackBytes16(__m256i a, __m256i b, __m256i lo8, __m256i hi8, bool clamp = true) {
   const __m256i s16 = _mm256_packs_epi32(a, b);
-  const __m256i b8 = ClampBytes<TO>(
-      std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(s16, s16) : _mm256_packs_epi16(s16, s16), lo8, hi8);
+  __m256i b8 = std::is_same_v<TO, std::uint8_t> ? _mm256_packus_epi16(s16, s16) : _mm256_packs_epi16(s16, s16);
+  if (clamp) b8 = ClampBytes<TO>(b8, lo8, hi8);
   return _mm256_castsi256_si128(_mm256_permute4x64_epi64(b8, 0x08));
+}
+
+// Whether [lo, hi] is narrower than TO's range, so bytes saturated to TO still need clamping.
+template <class TO>
+constexpr bool NeedsByteClamp(std::int32_t lo, std::int32_t hi) {
+  return std::is_same_v<TO, std::uint8_t> ? (lo > 0 || hi < 255) : (lo > -128 || hi < 127);
 }
 #endif  // STATIQ_X86_INT8_PATHS || STATIQ_AVX2_GEMM_PATHS
 
