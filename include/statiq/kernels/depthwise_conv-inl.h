@@ -665,8 +665,13 @@ HWY_NOINLINE void DepthwiseConvRowQuadPass(const conv2d_dims& dims, const qconv_
               for (int i = 0; i < kRecord; i += 32) _mm256_store_si256(reinterpret_cast<__m256i*>(out + j * kRecord + i), zp32);
           }
           TO* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow0) * C + cu;
-          if (kTwoRowsAble && pair) row_pixels(std::integral_constant<int, 2>{}, u, ow0, ow1, ncols, yp);
-          else row_pixels(std::integral_constant<int, 1>{}, u, ow0, ow1, ncols, yp);
+          if constexpr (kTwoRowsAble) {  // (the two-row loop is compiled only where it can run)
+            if (pair) {
+              row_pixels(std::integral_constant<int, 2>{}, u, ow0, ow1, ncols, yp);
+              continue;
+            }
+          }
+          row_pixels(std::integral_constant<int, 1>{}, u, ow0, ow1, ncols, yp);
         }
       }
     }

@@ -76,12 +76,15 @@ constexpr std::size_t gemm_block_size(std::size_t np, std::size_t p) {
   const std::size_t first = p / gemm_block_panels * gemm_block_panels, panels = np / gemm_nr;
   return panels - first < gemm_block_panels ? panels - first : gemm_block_panels;
 }
+// Bytes from one group of panel p to its next: 32 per panel of p's block.
+constexpr std::size_t gemm_group_stride(std::size_t np, std::size_t p) {
+  return gemm_block_size(np, p) * (gemm_nr * gemm_kr);
+}
 // Byte offset of weight (channel j, input i) in the weights of a blob with np channels and kp inputs (padded).
 constexpr std::size_t gemm_weight_offset(std::size_t np, std::size_t kp, std::size_t j, std::size_t i) {
   const std::size_t p = j / gemm_nr;
-  return p / gemm_block_panels * (gemm_block_panels * gemm_nr * kp) +
-         i / gemm_kr * (gemm_block_size(np, p) * gemm_nr * gemm_kr) + p % gemm_block_panels * (gemm_nr * gemm_kr) +
-         j % gemm_nr * gemm_kr + i % gemm_kr;
+  return p / gemm_block_panels * (gemm_block_panels * gemm_nr * kp) + i / gemm_kr * gemm_group_stride(np, p) +
+         p % gemm_block_panels * (gemm_nr * gemm_kr) + j % gemm_nr * gemm_kr + i % gemm_kr;
 }
 
 inline constexpr std::size_t gemm_blob_alignment = 64;
@@ -140,7 +143,7 @@ constexpr void pack_gemm_weights(std::size_t n, std::size_t k, const std::int8_t
     // Channel j's groups of gemm_kr inputs, one group stride apart (gemm_weight_offset, stepped: in a constant
     // expression every operation counts against the compiler's limit).
     std::uint8_t* group = wp + gemm_weight_offset(np, kp, j, 0);
-    const std::size_t group_stride = gemm_block_size(np, j / gemm_nr) * gemm_nr * gemm_kr;
+    const std::size_t group_stride = gemm_group_stride(np, j / gemm_nr);
     const std::int8_t* wj = j < n ? w + j * k : w;
     for (std::size_t i0 = 0; j < n && i0 < k; i0 += gemm_kr, group += group_stride) {
       for (std::size_t i = i0; i < i0 + gemm_kr && i < k; ++i) {
@@ -189,7 +192,7 @@ struct gemm_packed_view {
   // Panels in the block of panel p, and the bytes from one group of panel p to its next (32 per panel of the
   // block). Panels p and p + 1 of one block lie 32 bytes apart.
   constexpr std::size_t block_size(std::size_t p) const { return gemm_block_size(np(), p); }
-  constexpr std::size_t group_stride(std::size_t p) const { return block_size(p) * (gemm_nr * gemm_kr); }
+  constexpr std::size_t group_stride(std::size_t p) const { return gemm_group_stride(np(), p); }
   // One past the last panel of the block of panel p, or limit where that is less: a kernel's range of panels
   // [p, limit) cut at the block's end.
   static constexpr std::size_t block_end(std::size_t p, std::size_t limit = static_cast<std::size_t>(-1)) {
