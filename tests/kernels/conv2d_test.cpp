@@ -299,6 +299,21 @@ void TestConv2d() {
     dp.out_h = OutSize(dp.in_h, dp.pad_top, dp.pad_bottom, dp.k_h, dp.stride_h, dp.dil_h);
     CheckConvQOnce<std::uint8_t>(dp, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, 1);
   }
+  // 32-channel multiples (the vpmaddubsw route's 3-row x 32-channel tile): on the padded copy with 2 rows left
+  // over (80 rows), s8 over 96 channels (quads in two blocks of panels) with 1 row left; on kernel-row segments (an
+  // input past the padded copy's size); over 160 channels (more panel pairs than the requantization cache holds:
+  // the 4-row tile); and weights past the 192 KiB of one block of panels (680 input channels, 64 output channels:
+  // two blocks of 4 panels).
+  CheckConvQOnce<std::uint8_t>(MakeDims(8, 10, 16, 32, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
+                               64, gemm_route::automatic, 1);
+  CheckConvQOnce<std::int8_t>(MakeDims(10, 7, 12, 96, 3, 3, 1, 1, 1, 1), rng, test::fill::high, test::fill::low, 64,
+                              gemm_route::automatic, 2);
+  CheckConvQOnce<std::int8_t>(MakeDims(40, 40, 32, 32, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
+                              64, gemm_route::automatic, 3);
+  CheckConvQOnce<std::uint8_t>(MakeDims(6, 5, 8, 160, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
+                               64, gemm_route::automatic, 4);
+  CheckConvQOnce<std::uint8_t>(MakeDims(5, 5, 680, 64, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
+                               64, gemm_route::automatic, 5);
   CHECK(pooled_convs > 0);
   if (HWY_TARGET != HWY_SCALAR) CHECK(pooled_first_layers > 0);
   // the implicit convolution ran (AVX2, and AVX-512 without AVX512-VNNI in the flags: vpmaddubsw; AVX-512 with it:

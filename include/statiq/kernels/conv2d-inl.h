@@ -705,6 +705,7 @@ static_assert(kImplicitPadBytes >= kIm2colBytes, "the scratch serves both");
 inline bool ImplicitConvFits(const conv2d_dims& d, const gemm_packed_view& pk) {
   const std::size_t seg = static_cast<std::size_t>(d.k_w) * d.in_c;
 #if STATIQ_AVX2_GEMM_PATHS
+  static_assert(kImplicitMaxKh <= gemm_detail::kMaxSegAVX2, "a row's segments fit the AVX2 remainder tiles' table");
   if ((pk.flags() & gemm_pairs_fit_s16) == 0) return false;  // vpdpbusd is exact for every weight
 #else
   (void)pk;
@@ -739,7 +740,20 @@ HWY_INLINE void ImplicitRows(const conv2d_dims& d, const TIn* HWY_RESTRICT x, co
   if (scratch == nullptr) {  // the padded copy: every window lies inside
     const std::ptrdiff_t oh_step = row_step * stride_h, ow_step = static_cast<std::ptrdiff_t>(stride_w) * in_c;
     if (first_only) {
-      for (std::size_t r = 0; r < n; ++r, px.Next()) tab[r] = x + px.oh() * oh_step + px.ow() * ow_step;
+      if constexpr (PixelOf::kRaster) {  // along output rows: one add per pixel (the cursor cost 11 instructions)
+        const int out_w = pixel.out_w;
+        int ow = px.ow();
+        const TIn* row = x + px.oh() * oh_step;
+        for (std::size_t r = 0; r < n; ++r) {
+          tab[r] = row + ow * ow_step;
+          if (++ow == out_w) {
+            ow = 0;
+            row += oh_step;
+          }
+        }
+      } else {
+        for (std::size_t r = 0; r < n; ++r, px.Next()) tab[r] = x + px.oh() * oh_step + px.ow() * ow_step;
+      }
       return;
     }
     for (std::size_t r = 0; r < n; ++r, tab += k_h, px.Next()) {
@@ -783,6 +797,7 @@ HWY_INLINE void ImplicitRows(const conv2d_dims& d, const TIn* HWY_RESTRICT x, co
 // column) order. A cursor steps without dividing.
 template <bool kPool>
 struct PixelOrder {
+  static constexpr bool kRaster = !kPool;
   int out_w;
   struct Cursor {  // kPool: (wh, ww) the window's top-left pixel, i the pixel within it; else (wh, ww) = (oh, ow)
     int wh, ww, i, out_w;
@@ -855,12 +870,9 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
   const PixelOrder<kPool> pixel{d.out_w};
   const std::size_t panels = (static_cast<std::size_t>(d.out_c) + gemm_nr - 1) / gemm_nr;
   const bool short_rq = gemm_detail::ShortRequant(pk, y_zp);
-#if STATIQ_AVX2_GEMM_PATHS
-  constexpr bool offsets = false;
-#else
-  // On the padded copy the VNNI tile reads group g of every row at its first segment plus goff[g]: one pointer
-  // per row, and one loop over all k_h * seg / 4 groups (28x28x32 -> 32 3x3: 22.9 -> 20.0 us; 14x14x16 -> 32:
-  // 3.6 -> 2.9 us; the tables had cost 2 us alone).
+  // On the padded copy the tile reads group g of every row at its first segment plus goff[g]: one pointer per row,
+  // and one loop over all k_h * seg / 4 groups. VNNI: 28x28x32 -> 32 3x3: 22.9 -> 20.0 us; 14x14x16 -> 32: 3.6 ->
+  // 2.9 us (the tables had cost 2 us alone). vpmaddubsw (Zen 3): 80.7 -> 78.8 us and 11.1 -> 10.7 us.
   const bool offsets = padded;
   std::ptrdiff_t goff[kIm2colBytes / 4 / gemm_kr];  // ImplicitConvFits: 4 * k_h * seg <= kIm2colBytes
   const std::size_t groups = d.k_h * seg / gemm_kr;
@@ -870,7 +882,6 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
                 static_cast<std::ptrdiff_t>(g % (seg / gemm_kr) * gemm_kr);
     tile = kImplicitRows * kImplicitMaxKh;  // the whole table for single pointers
   }
-#endif
   for (std::size_t r0 = 0; r0 < rows; r0 += tile) {
     const std::size_t n = rows - r0 < tile ? rows - r0 : tile;
     // The padded copy needs no assembling: no scratch for ImplicitRows.
@@ -878,7 +889,8 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
     const gemm_detail::Sink<TOut> out{y + (kPool ? r0 / 4 : r0) * d.out_c, static_cast<std::size_t>(d.out_c), y_zp,
                                       lo, hi, static_cast<std::size_t>(d.out_c), kPool, short_rq};
 #if STATIQ_AVX2_GEMM_PATHS
-    gemm_detail::PanelsSegAVX2(pk, n, tab, static_cast<std::size_t>(d.k_h), seg / gemm_kr, out, 0, panels);
+    gemm_detail::PanelsSegAVX2(pk, n, tab, static_cast<std::size_t>(d.k_h), seg / gemm_kr, out, 0, panels,
+                               offsets ? goff : nullptr);
 #else
     if (offsets) gemm_detail::vnni::PanelsSeg(pk, n, tab, goff, 1, groups, out, 0, panels);
     else gemm_detail::vnni::PanelsSeg(pk, n, tab, nullptr, static_cast<std::size_t>(d.k_h), seg / gemm_kr, out, 0, panels);

@@ -545,10 +545,10 @@ struct PanelPairRequant {
 };
 
 // One row's sums of panels p and p + 1 (s0: channels 0-7, s1: 8-15) requantized, packed to 16 bytes
-// (vpackssdw, vpackuswb / vpacksswb, one vpermd back to channel order), clamped on the bytes and stored: 21 vector
-// ops per row and 16 channels, against 34 through RequantizeVec and one 8-lane DemoteTo per panel.
+// (vpackssdw, vpackuswb / vpacksswb, one vpermd back to channel order) and clamped on the bytes: 20 vector ops per
+// row and 16 channels with the store, against 34 through RequantizeVec and one 8-lane DemoteTo per panel.
 template <bool kShort, class TOut>
-HWY_INLINE void PanelPairBytes(const PanelPairRequant& c, __m256i s0, __m256i s1, TOut* HWY_RESTRICT y) {
+HWY_INLINE __m128i PanelPairPacked(const PanelPairRequant& c, __m256i s0, __m256i s1) {
   const hn::Full256<std::int32_t> d32;
   using V = hn::Vec256<std::int32_t>;
   const V v0 = detail::RequantizeQ31<kShort>(d32, V{s0}, c.mult[0], c.mult_odd[0], c.shr[0], c.add[0],
@@ -560,7 +560,15 @@ HWY_INLINE void PanelPairBytes(const PanelPairRequant& c, __m256i s0, __m256i s1
   const __m256i b8 = std::is_same_v<TOut, std::uint8_t> ? _mm256_packus_epi16(s16, s16) : _mm256_packs_epi16(s16, s16);
   __m256i y8 = _mm256_permutevar8x32_epi32(b8, c.order);
   if (c.clamp) y8 = detail::ClampBytes<TOut>(y8, c.lo8, c.hi8);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(y), _mm256_castsi256_si128(y8));
+  return _mm256_castsi256_si128(y8);
+}
+template <class TOut>
+HWY_INLINE void Store16(TOut* y, __m128i v) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(y), v);
+}
+template <bool kShort, class TOut>
+HWY_INLINE void PanelPairBytes(const PanelPairRequant& c, __m256i s0, __m256i s1, TOut* HWY_RESTRICT y) {
+  Store16(y, PanelPairPacked<kShort, TOut>(c, s0, s1));
 }
 
 // Panels p and p + 1 (16 channels, both full) of MR rows to u8 / s8 (row r's sums at s[r * np], s[r * np + 1]).
@@ -636,22 +644,27 @@ HWY_INLINE void Emit4x2Bytes(const Sink<TOut>& out, const PanelPairRequant& c, s
     PanelPairBytes<kShort>(c, t0, t1, out.y + (m / 4) * out.stride + p * gemm_nr);
     return;
   }
+  // Every row packed before the first store: a byte store may alias c, which GCC otherwise copied to the stack.
+  const __m128i r0 = PanelPairPacked<kShort, TOut>(c, c00, c01), r1 = PanelPairPacked<kShort, TOut>(c, c10, c11);
+  const __m128i r2 = PanelPairPacked<kShort, TOut>(c, c20, c21), r3 = PanelPairPacked<kShort, TOut>(c, c30, c31);
   TOut* y = out.y + m * out.stride + p * gemm_nr;
-  PanelPairBytes<kShort>(c, c00, c01, y);
-  PanelPairBytes<kShort>(c, c10, c11, y + out.stride);
-  PanelPairBytes<kShort>(c, c20, c21, y + 2 * out.stride);
-  PanelPairBytes<kShort>(c, c30, c31, y + 3 * out.stride);
+  Store16(y, r0);
+  Store16(y + out.stride, r1);
+  Store16(y + 2 * out.stride, r2);
+  Store16(y + 3 * out.stride, r3);
 }
 
 // The hot tile of the vpmaddubsw route with 8-bit outputs: 4 rows x panels p, p + 1 (both full), its eight sums
 // in named registers from the bias to the stored bytes. (Through TileAVX2's arrays GCC 12 kept them on the stack:
 // a libc memset, stores and reloads per tile, a third of the instructions of a 1x1 convolution's tile with k = 24.)
 // Row r is nseg segments of seg_groups whole groups, segment s at a[r * nseg + s]; with nseg == 1 a row may end
-// in a partial group (k % 4 values), read from a zero-padded copy. out.pool4: the 4 rows are one pooling window.
+// in a partial group (k % 4 values), read from a zero-padded copy. goff != nullptr: row r is the one pointer a[r],
+// group g of it at a[r] + goff[g] (g < nseg * seg_groups; the implicit convolution on a padded input), so one loop
+// runs over all of a row's groups. out.pool4: the 4 rows are one pooling window.
 template <bool kFlip, class TOut>
 HWY_INLINE void Pairs4x2Bytes(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t m, std::size_t p,
                               const std::uint8_t* const* a, std::size_t nseg, std::size_t seg_groups,
-                              const PanelPairRequant* cached) {
+                              const PanelPairRequant* cached, const std::ptrdiff_t* goff = nullptr) {
   static_assert(!std::is_same_v<TOut, std::int32_t>, "8-bit outputs only");
   const __m256i ones = _mm256_set1_epi16(1);
   const std::size_t gs = pk.group_stride(p);
@@ -660,14 +673,22 @@ HWY_INLINE void Pairs4x2Bytes(const Sink<TOut>& out, const gemm_packed_view& pk,
   const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias));
   const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + gemm_nr));
   __m256i c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
-  for (std::size_t s = 0; s < nseg; ++s) {
-    const std::uint8_t *a0 = a[s], *a1 = a[nseg + s], *a2 = a[2 * nseg + s], *a3 = a[3 * nseg + s];
-    for (std::size_t g = 0; g < seg_groups; ++g, w += gs, a0 += 4, a1 += 4, a2 += 4, a3 += 4) {
-      STATIQ_PAIRS_4X2_GROUP(w, a0, a1, a2, a3)
+  if (goff != nullptr) {  // one loop: its exit, once per tile instead of once per segment
+    const std::uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    for (const std::ptrdiff_t *go = goff, *ge = goff + nseg * seg_groups; go != ge; ++go, w += gs) {
+      const std::ptrdiff_t o = *go;
+      STATIQ_PAIRS_4X2_GROUP(w, a0 + o, a1 + o, a2 + o, a3 + o)
+    }
+  } else {
+    for (std::size_t s = 0; s < nseg; ++s) {
+      const std::uint8_t *a0 = a[s], *a1 = a[nseg + s], *a2 = a[2 * nseg + s], *a3 = a[3 * nseg + s];
+      for (std::size_t g = 0; g < seg_groups; ++g, w += gs, a0 += 4, a1 += 4, a2 += 4, a3 += 4) {
+        STATIQ_PAIRS_4X2_GROUP(w, a0, a1, a2, a3)
+      }
     }
   }
   const std::size_t done = nseg * seg_groups * gemm_kr, k = pk.k();
-  if (done < k) {  // the last, partial group (nseg == 1)
+  if (done < k) {  // the last, partial group (nseg == 1, no goff)
     alignas(16) std::uint8_t tail[4][gemm_kr] = {};
     for (std::size_t r = 0; r < 4; ++r) std::memcpy(tail[r], a[r] + done, k - done);
     STATIQ_PAIRS_4X2_GROUP(w, tail[0], tail[1], tail[2], tail[3])
@@ -679,6 +700,82 @@ HWY_INLINE void Pairs4x2Bytes(const Sink<TOut>& out, const gemm_packed_view& pk,
   if (out.short_rq) Emit4x2Bytes<true>(out, c, m, p, c00, c01, c10, c11, c20, c21, c30, c31);
   else Emit4x2Bytes<false>(out, c, m, p, c00, c01, c10, c11, c20, c21, c30, c31);
 }
+
+// One group of row r (its 4 activations at q) x panels p..p + 3 (the weights of one group: 128 bytes at w, read as
+// memory operands: 12 accumulators leave no register for them).
+#define STATIQ_PAIRS_ROW_X4(r, q)                                                                  \
+  {                                                                                                \
+    __m256i x = BroadcastQuad<kFlip>(q);                                                           \
+    STATIQ_PIN("+x"(x));                                                                           \
+    STATIQ_PAIRS_STEP(c##r##0, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)));         \
+    STATIQ_PAIRS_STEP(c##r##1, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32)));    \
+    STATIQ_PAIRS_STEP(c##r##2, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 64)));    \
+    STATIQ_PAIRS_STEP(c##r##3, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 96)));    \
+  }
+
+// Pairs3x4Bytes' sums (row r: cr0..cr3) requantized and stored, all six packed before the first store.
+template <bool kShort, class TOut>
+HWY_INLINE void Emit3x4Bytes(const Sink<TOut>& out, const PanelPairRequant& ca, const PanelPairRequant& cb,
+                             std::size_t m, std::size_t p, __m256i c00, __m256i c01, __m256i c02, __m256i c03,
+                             __m256i c10, __m256i c11, __m256i c12, __m256i c13, __m256i c20, __m256i c21,
+                             __m256i c22, __m256i c23) {
+  // The constants are read through pointers GCC cannot follow, once per row: so it takes them as memory operands
+  // instead of loading each once and keeping the copies (no register is free for them) on the stack.
+  const PanelPairRequant *a = &ca, *b = &cb;
+  const __m128i r00 = PanelPairPacked<kShort, TOut>(*a, c00, c01), r01 = PanelPairPacked<kShort, TOut>(*b, c02, c03);
+  STATIQ_PIN("+r"(a), "+r"(b));
+  const __m128i r10 = PanelPairPacked<kShort, TOut>(*a, c10, c11), r11 = PanelPairPacked<kShort, TOut>(*b, c12, c13);
+  STATIQ_PIN("+r"(a), "+r"(b));
+  const __m128i r20 = PanelPairPacked<kShort, TOut>(*a, c20, c21), r21 = PanelPairPacked<kShort, TOut>(*b, c22, c23);
+  TOut* y = out.y + m * out.stride + p * gemm_nr;
+  const std::size_t st = out.stride;
+  Store16(y, r00), Store16(y + 16, r01);
+  Store16(y + st, r10), Store16(y + st + 16, r11);
+  Store16(y + 2 * st, r20), Store16(y + 2 * st + 16, r21);
+}
+
+// The wide tile of the segmented route (PanelsSegAVX2): 3 rows x panels p..p + 3 (32 channels, all full, one
+// block), 12 sums in named registers. Against Pairs4x2Bytes it loads 15 vectors per 12 QuadSteps instead of 6 per
+// 8 (Zen 3 issues 3 loads a cycle), and runs a third fewer tiles, each with its loop exit and its epilogue's
+// set-up: 28x28x32 -> 32 3x3 78.8 -> 78.2 us, 14x14x16 -> 32 10.7 -> 10.5 us on Zen 3. Rows as Pairs4x2Bytes' (no
+// partial group); cq, cq2: the requantization constants of panels p, p + 1 and p + 2, p + 3 (PairRequantCache).
+template <bool kFlip, class TOut>
+HWY_INLINE void Pairs3x4Bytes(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t m, std::size_t p,
+                              const std::uint8_t* const* a, std::size_t nseg, std::size_t seg_groups,
+                              const PanelPairRequant* cq, const PanelPairRequant* cq2, const std::ptrdiff_t* goff) {
+  static_assert(!std::is_same_v<TOut, std::int32_t>, "8-bit outputs only");
+  HWY_DASSERT(p % 4 == 0 && nseg * seg_groups * gemm_kr == pk.k() && !out.pool4);
+  const __m256i ones = _mm256_set1_epi16(1);
+  const std::size_t gs = pk.group_stride(p);
+  const std::uint8_t* w = pk.group(p, 0);
+  const __m256i* bias = reinterpret_cast<const __m256i*>(reinterpret_cast<const std::int32_t*>(pk.bias()) + gemm_nr * p);
+  const __m256i b0 = _mm256_loadu_si256(bias), b1 = _mm256_loadu_si256(bias + 1);
+  const __m256i b2 = _mm256_loadu_si256(bias + 2), b3 = _mm256_loadu_si256(bias + 3);
+  __m256i c00 = b0, c01 = b1, c02 = b2, c03 = b3, c10 = b0, c11 = b1, c12 = b2, c13 = b3;
+  __m256i c20 = b0, c21 = b1, c22 = b2, c23 = b3;
+  if (goff != nullptr) {
+    const std::uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2];
+    for (const std::ptrdiff_t *go = goff, *ge = goff + nseg * seg_groups; go != ge; ++go, w += gs) {
+      const std::ptrdiff_t o = *go;
+      STATIQ_PAIRS_ROW_X4(0, a0 + o)
+      STATIQ_PAIRS_ROW_X4(1, a1 + o)
+      STATIQ_PAIRS_ROW_X4(2, a2 + o)
+    }
+  } else {
+    for (std::size_t s = 0; s < nseg; ++s) {
+      const std::uint8_t *a0 = a[s], *a1 = a[nseg + s], *a2 = a[2 * nseg + s];
+      for (std::size_t g = 0; g < seg_groups; ++g, w += gs, a0 += 4, a1 += 4, a2 += 4) {
+        STATIQ_PAIRS_ROW_X4(0, a0)
+        STATIQ_PAIRS_ROW_X4(1, a1)
+        STATIQ_PAIRS_ROW_X4(2, a2)
+      }
+    }
+  }
+  // By value, as Pairs4x2Bytes' sums.
+  if (out.short_rq) Emit3x4Bytes<true>(out, *cq, *cq2, m, p, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23);
+  else Emit3x4Bytes<false>(out, *cq, *cq2, m, p, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23);
+}
+#undef STATIQ_PAIRS_ROW_X4
 #undef STATIQ_PAIRS_4X2_GROUP
 #undef STATIQ_PAIRS_STEP
 
@@ -811,22 +908,68 @@ HWY_INLINE void PanelsAVX2(const gemm_packed_view& pk, std::size_t rows, const T
 // The vpmaddubsw GEMM over segmented rows (the implicit convolution): row m's k values are nseg segments of
 // seg_groups whole groups, segment s at tab[m * nseg + s] (nseg * seg_groups groups = k / gemm_kr, k a multiple
 // of gemm_kr). A convolution points each segment at one kernel row's taps where they lie in its NHWC input
-// (k_w * in_c contiguous values) instead of copying the patch into an im2col row.
+// (k_w * in_c contiguous values) instead of copying the patch into an im2col row. goff != nullptr: one pointer per
+// row, tab[m], group g of row m at tab[m] + goff[g] (segment s starts at goff[s * seg_groups]).
+inline constexpr std::size_t kMaxSegAVX2 = 16;  // segments per row
+// A remainder tile (rows or panels) of PanelsSegAVX2: not inlined, so the hot tile's code stays compact.
+template <std::size_t MR, std::size_t NP, class TIn, class TOut>
+HWY_NOINLINE void SegTileAVX2(const gemm_packed_view& pk, const TIn* const* tab, std::size_t nseg,
+                              std::size_t seg_groups, const Sink<TOut>& out, std::size_t m, std::size_t p,
+                              const std::ptrdiff_t* goff) {
+  const TIn* const* rt = tab + m * nseg;
+  const TIn* segs[MR * kMaxSegAVX2];
+  if (goff != nullptr) {  // one pointer per row: the segments' pointers from the group offsets
+    for (std::size_t r = 0; r < MR; ++r)
+      for (std::size_t s = 0; s < nseg; ++s) segs[r * nseg + s] = tab[m + r] + goff[s * seg_groups];
+    rt = segs;
+  }
+  __m256i s[MR * NP];
+  TileAVX2<MR, NP, true>(pk, p, rt, nullptr, s, nseg, seg_groups);
+  EmitAVX2<MR, NP>(out, pk, m, p, s);
+}
 template <class TIn, class TOut>
 HWY_INLINE void PanelsSegAVX2(const gemm_packed_view& pk, std::size_t rows, const TIn* const* tab, std::size_t nseg,
-                              std::size_t seg_groups, const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end) {
+                              std::size_t seg_groups, const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end,
+                              const std::ptrdiff_t* goff = nullptr) {
   HWY_DASSERT((pk.flags() & gemm_pairs_fit_s16) != 0 && nseg * seg_groups * gemm_kr == pk.k());
+  HWY_DASSERT(goff == nullptr || nseg <= kMaxSegAVX2);
   const PairRequantCache rq(out, pk, p_begin, p_end);
+  const std::size_t per_row = goff != nullptr ? 1 : nseg;
+  if constexpr (!std::is_same_v<TOut, std::int32_t>) {
+    // Pairs3x4Bytes where every panel is full and in quads (p_begin % 4 == 0: a quad lies in one block). Rows in
+    // threes; the 1 or 2 left, 2 panels at a time.
+    if (!out.pool4 && p_begin % 4 == 0 && (p_end - p_begin) % 4 == 0 && out.Width(p_end - 1) == gemm_nr &&
+        rq.For(p_begin) != nullptr) {  // every pair cached (at most kCachedPairs)
+      std::size_t pb = (192 * 1024) / (pk.kp() * gemm_nr);  // as ForEachTileAVX2: a block of panels stays in L2
+      pb = pb < 4 ? 4 : pb / 4 * 4;
+      for (std::size_t p0 = p_begin; p0 < p_end; p0 += pb) {
+        const std::size_t p1 = p0 + pb < p_end ? p0 + pb : p_end;
+        std::size_t m = 0;
+        for (; m + 3 <= rows; m += 3) {
+          for (std::size_t p = p0; p < p1; p += 4) {
+            Pairs3x4Bytes<std::is_same_v<TIn, std::int8_t>>(
+                out, pk, m, p, reinterpret_cast<const std::uint8_t* const*>(tab + m * per_row), nseg, seg_groups,
+                rq.For(p), rq.For(p + 2), goff);
+          }
+        }
+        for (std::size_t p = p0; p < p1 && m < rows; p += 2) {
+          if (rows - m == 2) SegTileAVX2<2, 2>(pk, tab, nseg, seg_groups, out, m, p, goff);
+          else SegTileAVX2<1, 2>(pk, tab, nseg, seg_groups, out, m, p, goff);
+        }
+      }
+      return;
+    }
+  }
   const auto tile = [&](auto mr, auto np, std::size_t m, std::size_t p) HWY_ATTR __attribute__((always_inline)) {
+    constexpr std::size_t MR = decltype(mr)::value, NP = decltype(np)::value;
     if constexpr (!std::is_same_v<TOut, std::int32_t>) {
-      if (TakesPairs4x2Bytes<decltype(mr)::value, decltype(np)::value, true>(out, p)) {
+      if (TakesPairs4x2Bytes<MR, NP, true>(out, p)) {
         return Pairs4x2Bytes<std::is_same_v<TIn, std::int8_t>>(
-            out, pk, m, p, reinterpret_cast<const std::uint8_t* const*>(tab + m * nseg), nseg, seg_groups, rq.For(p));
+            out, pk, m, p, reinterpret_cast<const std::uint8_t* const*>(tab + m * per_row), nseg, seg_groups,
+            rq.For(p), goff);
       }
     }
-    __m256i s[decltype(mr)::value * decltype(np)::value];
-    TileAVX2<decltype(mr)::value, decltype(np)::value, true>(pk, p, tab + m * nseg, nullptr, s, nseg, seg_groups);
-    EmitAVX2<decltype(mr)::value, decltype(np)::value>(out, pk, m, p, s);
+    SegTileAVX2<MR, NP>(pk, tab, nseg, seg_groups, out, m, p, goff);
   };
   ForEachTileAVX2<2>(pk, rows, p_begin, p_end, [](std::size_t, std::size_t) {}, tile);
 }
