@@ -740,16 +740,17 @@ HWY_INLINE void ImplicitRows(const conv2d_dims& d, const TIn* HWY_RESTRICT x, co
   if (scratch == nullptr) {  // the padded copy: every window lies inside
     const std::ptrdiff_t oh_step = row_step * stride_h, ow_step = static_cast<std::ptrdiff_t>(stride_w) * in_c;
     if (first_only) {
-      if constexpr (PixelOf::kRaster) {  // along output rows: one add per pixel (the cursor cost 11 instructions)
-        const int out_w = pixel.out_w;
-        int ow = px.ow();
+      if constexpr (PixelOf::kRaster) {  // output row by output row: a loop GCC vectorizes (the cursor cost 11
+                                          // instructions a pixel)
+        const std::size_t out_w = static_cast<std::size_t>(pixel.out_w);
+        std::size_t ow = static_cast<std::size_t>(px.ow());
         const TIn* row = x + px.oh() * oh_step;
-        for (std::size_t r = 0; r < n; ++r) {
-          tab[r] = row + ow * ow_step;
-          if (++ow == out_w) {
-            ow = 0;
-            row += oh_step;
-          }
+        for (std::size_t r = 0; r < n; row += oh_step, ow = 0) {
+          const std::size_t cols = out_w - ow < n - r ? out_w - ow : n - r;
+          const TIn* first = row + static_cast<std::ptrdiff_t>(ow) * ow_step;
+          const TIn** t = tab + r;
+          for (std::size_t c = 0; c < cols; ++c) t[c] = first + static_cast<std::ptrdiff_t>(c) * ow_step;
+          r += cols;
         }
       } else {
         for (std::size_t r = 0; r < n; ++r, px.Next()) tab[r] = x + px.oh() * oh_step + px.ow() * ow_step;
