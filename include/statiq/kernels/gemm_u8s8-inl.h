@@ -562,6 +562,32 @@ HWY_INLINE __m128i PanelPairPacked(const PanelPairRequant& c, __m256i s0, __m256
   if (c.clamp) y8 = detail::ClampBytes<TOut>(y8, c.lo8, c.hi8);
   return _mm256_castsi256_si128(y8);
 }
+// The same for 32 channels (panels p..p + 3: s0..s3, constants of p, p + 1 in a and of p + 2, p + 3 in b): two
+// vpackssdw, one byte pack and one vpermd for all 32 (the same order: dword i of the packed bytes holds channels
+// 8 * (i % 4) + 4 * (i / 4) ..), against two of each and two vpermd as two PanelPairPacked.
+template <bool kShort, class TOut>
+HWY_INLINE __m256i PanelQuadPacked(const PanelPairRequant& a, const PanelPairRequant& b, __m256i s0, __m256i s1,
+                                   __m256i s2, __m256i s3) {
+  const hn::Full256<std::int32_t> d32;
+  using V = hn::Vec256<std::int32_t>;
+  const V v0 = detail::RequantizeQ31<kShort>(d32, V{s0}, a.mult[0], a.mult_odd[0], a.shr[0], a.add[0],
+                                             a.rnd_even[0], a.rnd_odd[0], a.zp);
+  const V v1 = detail::RequantizeQ31<kShort>(d32, V{s1}, a.mult[1], a.mult_odd[1], a.shr[1], a.add[1],
+                                             a.rnd_even[1], a.rnd_odd[1], a.zp);
+  const V v2 = detail::RequantizeQ31<kShort>(d32, V{s2}, b.mult[0], b.mult_odd[0], b.shr[0], b.add[0],
+                                             b.rnd_even[0], b.rnd_odd[0], b.zp);
+  const V v3 = detail::RequantizeQ31<kShort>(d32, V{s3}, b.mult[1], b.mult_odd[1], b.shr[1], b.add[1],
+                                             b.rnd_even[1], b.rnd_odd[1], b.zp);
+  const __m256i lo = _mm256_packs_epi32(v0.raw, v1.raw), hi = _mm256_packs_epi32(v2.raw, v3.raw);
+  const __m256i b8 = std::is_same_v<TOut, std::uint8_t> ? _mm256_packus_epi16(lo, hi) : _mm256_packs_epi16(lo, hi);
+  __m256i y8 = _mm256_permutevar8x32_epi32(b8, a.order);
+  if (a.clamp) y8 = detail::ClampBytes<TOut>(y8, a.lo8, a.hi8);
+  return y8;
+}
+template <class TOut>
+HWY_INLINE void Store32(TOut* y, __m256i v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(y), v);
+}
 template <class TOut>
 HWY_INLINE void Store16(TOut* y, __m128i v) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(y), v);
@@ -713,7 +739,8 @@ HWY_INLINE void Pairs4x2Bytes(const Sink<TOut>& out, const gemm_packed_view& pk,
     STATIQ_PAIRS_STEP(c##r##3, x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 96)));    \
   }
 
-// Pairs3x4Bytes' sums (row r: cr0..cr3) requantized and stored, all six packed before the first store.
+// Pairs3x4Bytes' sums (row r: cr0..cr3) requantized and stored, 32 bytes a row, all three packed before the first
+// store.
 template <bool kShort, class TOut>
 HWY_INLINE void Emit3x4Bytes(const Sink<TOut>& out, const PanelPairRequant& ca, const PanelPairRequant& cb,
                              std::size_t m, std::size_t p, __m256i c00, __m256i c01, __m256i c02, __m256i c03,
@@ -722,16 +749,16 @@ HWY_INLINE void Emit3x4Bytes(const Sink<TOut>& out, const PanelPairRequant& ca, 
   // The constants are read through pointers GCC cannot follow, once per row: so it takes them as memory operands
   // instead of loading each once and keeping the copies (no register is free for them) on the stack.
   const PanelPairRequant *a = &ca, *b = &cb;
-  const __m128i r00 = PanelPairPacked<kShort, TOut>(*a, c00, c01), r01 = PanelPairPacked<kShort, TOut>(*b, c02, c03);
+  const __m256i r0 = PanelQuadPacked<kShort, TOut>(*a, *b, c00, c01, c02, c03);
   STATIQ_PIN("+r"(a), "+r"(b));
-  const __m128i r10 = PanelPairPacked<kShort, TOut>(*a, c10, c11), r11 = PanelPairPacked<kShort, TOut>(*b, c12, c13);
+  const __m256i r1 = PanelQuadPacked<kShort, TOut>(*a, *b, c10, c11, c12, c13);
   STATIQ_PIN("+r"(a), "+r"(b));
-  const __m128i r20 = PanelPairPacked<kShort, TOut>(*a, c20, c21), r21 = PanelPairPacked<kShort, TOut>(*b, c22, c23);
+  const __m256i r2 = PanelQuadPacked<kShort, TOut>(*a, *b, c20, c21, c22, c23);
   TOut* y = out.y + m * out.stride + p * gemm_nr;
   const std::size_t st = out.stride;
-  Store16(y, r00), Store16(y + 16, r01);
-  Store16(y + st, r10), Store16(y + st + 16, r11);
-  Store16(y + 2 * st, r20), Store16(y + 2 * st + 16, r21);
+  Store32(y, r0);
+  Store32(y + st, r1);
+  Store32(y + 2 * st, r2);
 }
 
 // The wide tile of the segmented route (PanelsSegAVX2): 3 rows x panels p..p + 3 (32 channels, all full, one
