@@ -105,6 +105,16 @@ void TestConv2dF32() {
   CheckConvF32Once(MakeDims(14, 14, 16, 32, 3, 3, 1, 1, 1, 1), rng, 1);
   CheckConvF32Once(MakeDims(28, 28, 32, 32, 3, 3, 1, 1, 1, 1), rng, 2);
   CheckConvF32Once(MakeDims(28, 28, 24, 48, 1, 1, 1, 1, 0, 1), rng, 3);
+  // The float first layer (at most 4 input channels, output channels in fours): RGB stride 2 over 24 channels (2
+  // and 1 vectors), 4 channels over 20 (a 4-lane block after the vectors), 5x5 over 2 channels; rows wider than one
+  // chunk of its row buffer (8192 floats: 2730 columns for 3x3x1, 682 for 3x3x4, dilated 2); rows narrower than a
+  // 6-pixel tile.
+  CheckConvF32Once(MakeDims(17, 19, 3, 24, 3, 3, 2, 1, 1, 1), rng, 4);
+  CheckConvF32Once(MakeDims(9, 13, 4, 20, 3, 3, 1, 1, 1, 1), rng, 5);
+  CheckConvF32Once(MakeDims(11, 10, 2, 16, 5, 5, 1, 1, 2, 1), rng, 6);
+  CheckConvF32Once(MakeDims(3, 3000, 1, 16, 3, 3, 1, 1, 1, 1), rng, 7);
+  CheckConvF32Once(MakeDims(4, 700, 4, 8, 3, 3, 1, 2, 2, 1), rng, 0);
+  CheckConvF32Once(MakeDims(6, 5, 1, 32, 3, 3, 1, 1, 1, 1), rng, 1);
 }
 
 }  // namespace
