@@ -1121,6 +1121,21 @@ inline constexpr std::size_t kBcastMaxK = 512;
 inline constexpr std::size_t kBcastRows = 6;
 static_assert(kBcastRows * kBcastMaxK <= 4 * kPatchFloats, "the patch buffer holds a tile's patches");
 
+// Row r of a float broadcast tile (BcastTileF32, FirstLayerBlockF32): value x (pixel r's patch value) times the NV
+// weight vectors w0 / w1 into the row's accumulators ar0 / ar1.
+#define STATIQ_BCAST_FMA(r, x)                       \
+  if (MR > r) {                                      \
+    const auto xr = hn::Set(df, x);                  \
+    a##r##0 = hn::MulAdd(xr, w0, a##r##0);           \
+    if (NV > 1) a##r##1 = hn::MulAdd(xr, w1, a##r##1); \
+  }
+
+// acc + bias clamped to [lo, hi], stored at out.
+template <class DF, class V = hn::Vec<DF>>
+HWY_INLINE void StoreBiasClamp(DF df, V acc, V bias, V lo, V hi, float* out) {
+  hn::StoreU(hn::Min(hn::Max(hn::Add(acc, bias), lo), hi), df, out);
+}
+
 // Output channels in lanes: weights of a block of NV vectors of channels transposed to [k][NV * N] once,
 // then every k broadcasts one patch value per pixel into MR x NV FMAs (4 x 2: 8 FMA per 2 loads + 4
 // broadcasts, FMA-bound; no horizontal sums). Measured on AVX2 against the dot-product tile above:
@@ -1145,28 +1160,18 @@ HWY_INLINE void BcastTileF32(DF df, std::size_t nseg, std::size_t seg_len, const
     for (std::size_t i = 0; i < seg_len; ++i, wp += NV * N) {
       const auto w0 = hn::Load(df, wp);
       const auto w1 = NV > 1 ? hn::Load(df, wp + N) : w0;
-// Row r of the tile: pixel r's value times the NV weight vectors into its accumulators ar0 / ar1.
-#define STATIQ_BCAST_ROW(r)                                  \
-  if (MR > r) {                                              \
-    const auto xr = hn::Set(df, q##r[i]);                    \
-    a##r##0 = hn::MulAdd(xr, w0, a##r##0);                   \
-    if (NV > 1) a##r##1 = hn::MulAdd(xr, w1, a##r##1);       \
-  }
-      STATIQ_BCAST_ROW(0)
-      STATIQ_BCAST_ROW(1)
-      STATIQ_BCAST_ROW(2)
-      STATIQ_BCAST_ROW(3)
-      STATIQ_BCAST_ROW(4)
-      STATIQ_BCAST_ROW(5)
-#undef STATIQ_BCAST_ROW
+      STATIQ_BCAST_FMA(0, q0[i])
+      STATIQ_BCAST_FMA(1, q1[i])
+      STATIQ_BCAST_FMA(2, q2[i])
+      STATIQ_BCAST_FMA(3, q3[i])
+      STATIQ_BCAST_FMA(4, q4[i])
+      STATIQ_BCAST_FMA(5, q5[i])
     }
   }
   const auto b0 = bias ? hn::LoadU(df, bias) : hn::Zero(df);
   const auto b1 = (NV > 1 && bias) ? hn::LoadU(df, bias + N) : hn::Zero(df);
   const auto vlo = hn::Set(df, lo), vhi = hn::Set(df, hi);
-  const auto emit = [&](auto a, auto b, float* out) HWY_ATTR {
-    hn::StoreU(hn::Min(hn::Max(hn::Add(a, b), vlo), vhi), df, out);
-  };
+  const auto emit = [&](auto a, auto b, float* out) HWY_ATTR { StoreBiasClamp(df, a, b, vlo, vhi, out); };
   emit(a00, b0, y);
   if (NV > 1) emit(a01, b1, y + N);
   if (MR > 1) { emit(a10, b0, y + y_stride); if (NV > 1) emit(a11, b1, y + y_stride + N); }
@@ -1304,9 +1309,7 @@ HWY_NOINLINE void FirstLayerBlockF32(DF df, const conv2d_dims& dims, const float
                   static_cast<std::size_t>(c_hi - c_lo) * cin);
       }
       float* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow0) * d.out_c + oc0;
-      const auto emit = [&](auto a, auto b, float* out) HWY_ATTR {
-        hn::StoreU(hn::Min(hn::Max(hn::Add(a, b), vlo), vhi), df, out);
-      };
+      const auto emit = [&](auto a, auto b, float* out) HWY_ATTR { StoreBiasClamp(df, a, b, vlo, vhi, out); };
       // Tiles of 6 pixels; the last one ends at the chunk's end (pixels computed twice are written twice with the
       // same values: one pixel at a time, the 4 left of a 28-column row took a third of the time, latency bound).
       int ow = ow0;
@@ -1322,20 +1325,13 @@ HWY_NOINLINE void FirstLayerBlockF32(DF df, const conv2d_dims& dims, const float
           const float* qt = q + off[t];
           const auto w0 = hn::Load(df, wp);
           const auto w1 = NV > 1 ? hn::Load(df, wp + N) : w0;
-// Pixel r of the tile: its tap value times the NV weight vectors into ar0 / ar1.
-#define STATIQ_FL_PIXEL(r)                              \
-  {                                                     \
-    const auto xr = hn::Set(df, qt[r * px_step]);       \
-    a##r##0 = hn::MulAdd(xr, w0, a##r##0);              \
-    if (NV > 1) a##r##1 = hn::MulAdd(xr, w1, a##r##1);  \
-  }
-          STATIQ_FL_PIXEL(0)
-          STATIQ_FL_PIXEL(1)
-          STATIQ_FL_PIXEL(2)
-          STATIQ_FL_PIXEL(3)
-          STATIQ_FL_PIXEL(4)
-          STATIQ_FL_PIXEL(5)
-#undef STATIQ_FL_PIXEL
+          constexpr int MR = kFirstLayerF32Px;
+          STATIQ_BCAST_FMA(0, qt[0])
+          STATIQ_BCAST_FMA(1, qt[px_step])
+          STATIQ_BCAST_FMA(2, qt[2 * px_step])
+          STATIQ_BCAST_FMA(3, qt[3 * px_step])
+          STATIQ_BCAST_FMA(4, qt[4 * px_step])
+          STATIQ_BCAST_FMA(5, qt[5 * px_step])
         }
         emit(a00, b0, yp), emit(a10, b0, yp + d.out_c), emit(a20, b0, yp + 2 * d.out_c);
         emit(a30, b0, yp + 3 * d.out_c), emit(a40, b0, yp + 4 * d.out_c), emit(a50, b0, yp + 5 * d.out_c);
@@ -1359,6 +1355,8 @@ HWY_NOINLINE void FirstLayerBlockF32(DF df, const conv2d_dims& dims, const float
     }
   }
 }
+
+#undef STATIQ_BCAST_FMA
 
 }  // namespace conv_detail
 

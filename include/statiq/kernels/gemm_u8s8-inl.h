@@ -547,20 +547,30 @@ struct PanelPairRequant {
 // One row's sums of panels p and p + 1 (s0: channels 0-7, s1: 8-15) requantized, packed to 16 bytes
 // (vpackssdw, vpackuswb / vpacksswb, one vpermd back to channel order) and clamped on the bytes: 20 vector ops per
 // row and 16 channels with the store, against 34 through RequantizeVec and one 8-lane DemoteTo per panel.
-template <bool kShort, class TOut>
-HWY_INLINE __m128i PanelPairPacked(const PanelPairRequant& c, __m256i s0, __m256i s1) {
+// Panels p and p + 1's sums requantized and packed to s16 (vpackssdw: [0-3, 8-11 | 4-7, 12-15]).
+template <bool kShort>
+HWY_INLINE __m256i PanelPairS16(const PanelPairRequant& c, __m256i s0, __m256i s1) {
   const hn::Full256<std::int32_t> d32;
   using V = hn::Vec256<std::int32_t>;
   const V v0 = detail::RequantizeQ31<kShort>(d32, V{s0}, c.mult[0], c.mult_odd[0], c.shr[0], c.add[0],
                                              c.rnd_even[0], c.rnd_odd[0], c.zp);
   const V v1 = detail::RequantizeQ31<kShort>(d32, V{s1}, c.mult[1], c.mult_odd[1], c.shr[1], c.add[1],
                                              c.rnd_even[1], c.rnd_odd[1], c.zp);
-  // [0-3, 8-11 | 4-7, 12-15] as s16, then as bytes (twice) in dwords 0, 1 | 4, 5: vpermd puts 0-15 in order
-  const __m256i s16 = _mm256_packs_epi32(v0.raw, v1.raw);
-  const __m256i b8 = std::is_same_v<TOut, std::uint8_t> ? _mm256_packus_epi16(s16, s16) : _mm256_packs_epi16(s16, s16);
+  return _mm256_packs_epi32(v0.raw, v1.raw);
+}
+// Two s16 vectors as bytes (vpackuswb / vpacksswb), in channel order (vpermd by c.order), clamped where c says.
+template <class TOut>
+HWY_INLINE __m256i BytesInOrder(const PanelPairRequant& c, __m256i lo, __m256i hi) {
+  const __m256i b8 = std::is_same_v<TOut, std::uint8_t> ? _mm256_packus_epi16(lo, hi) : _mm256_packs_epi16(lo, hi);
   __m256i y8 = _mm256_permutevar8x32_epi32(b8, c.order);
   if (c.clamp) y8 = detail::ClampBytes<TOut>(y8, c.lo8, c.hi8);
-  return _mm256_castsi256_si128(y8);
+  return y8;
+}
+template <bool kShort, class TOut>
+HWY_INLINE __m128i PanelPairPacked(const PanelPairRequant& c, __m256i s0, __m256i s1) {
+  // the s16 as bytes twice, in dwords 0, 1 | 4, 5: vpermd puts 0-15 in order
+  const __m256i s16 = PanelPairS16<kShort>(c, s0, s1);
+  return _mm256_castsi256_si128(BytesInOrder<TOut>(c, s16, s16));
 }
 // The same for 32 channels (panels p..p + 3: s0..s3, constants of p, p + 1 in a and of p + 2, p + 3 in b): two
 // vpackssdw, one byte pack and one vpermd for all 32 (the same order: dword i of the packed bytes holds channels
@@ -568,21 +578,7 @@ HWY_INLINE __m128i PanelPairPacked(const PanelPairRequant& c, __m256i s0, __m256
 template <bool kShort, class TOut>
 HWY_INLINE __m256i PanelQuadPacked(const PanelPairRequant& a, const PanelPairRequant& b, __m256i s0, __m256i s1,
                                    __m256i s2, __m256i s3) {
-  const hn::Full256<std::int32_t> d32;
-  using V = hn::Vec256<std::int32_t>;
-  const V v0 = detail::RequantizeQ31<kShort>(d32, V{s0}, a.mult[0], a.mult_odd[0], a.shr[0], a.add[0],
-                                             a.rnd_even[0], a.rnd_odd[0], a.zp);
-  const V v1 = detail::RequantizeQ31<kShort>(d32, V{s1}, a.mult[1], a.mult_odd[1], a.shr[1], a.add[1],
-                                             a.rnd_even[1], a.rnd_odd[1], a.zp);
-  const V v2 = detail::RequantizeQ31<kShort>(d32, V{s2}, b.mult[0], b.mult_odd[0], b.shr[0], b.add[0],
-                                             b.rnd_even[0], b.rnd_odd[0], b.zp);
-  const V v3 = detail::RequantizeQ31<kShort>(d32, V{s3}, b.mult[1], b.mult_odd[1], b.shr[1], b.add[1],
-                                             b.rnd_even[1], b.rnd_odd[1], b.zp);
-  const __m256i lo = _mm256_packs_epi32(v0.raw, v1.raw), hi = _mm256_packs_epi32(v2.raw, v3.raw);
-  const __m256i b8 = std::is_same_v<TOut, std::uint8_t> ? _mm256_packus_epi16(lo, hi) : _mm256_packs_epi16(lo, hi);
-  __m256i y8 = _mm256_permutevar8x32_epi32(b8, a.order);
-  if (a.clamp) y8 = detail::ClampBytes<TOut>(y8, a.lo8, a.hi8);
-  return y8;
+  return BytesInOrder<TOut>(a, PanelPairS16<kShort>(a, s0, s1), PanelPairS16<kShort>(b, s2, s3));
 }
 template <class TOut>
 HWY_INLINE void Store32(TOut* y, __m256i v) {
@@ -859,6 +855,12 @@ HWY_INLINE void BlockAVX2(const gemm_packed_view& pk, std::size_t m, std::size_t
   EmitAVX2<MR, NP>(out, pk, m, p, s);
 }
 
+// Panels whose weights (at most 192 KiB) stay in L2 while every row block passes over them: a multiple of np.
+HWY_INLINE std::size_t PanelsPerL2Block(const gemm_packed_view& pk, std::size_t np) {
+  const std::size_t pb = (192 * 1024) / (pk.kp() * gemm_nr);
+  return pb < np ? np : pb / np * np;
+}
+
 // The tile walk of both AVX2 GEMM drivers. Cache blocking: the weights of a block of panels (<= 192 KiB) stay in
 // L2 while every row block passes over them, and the row block's activations stay in L1. Rows in blocks of 4, then
 // one block of the 1-3 left; panels NP at a time, then singly. rows_ready(m, n) runs before rows [m, m + n) are
@@ -872,8 +874,7 @@ HWY_INLINE void ForEachTileAVX2(const gemm_packed_view& pk, std::size_t rows, st
   using C3 = std::integral_constant<std::size_t, 3>;
   using C4 = std::integral_constant<std::size_t, 4>;
   using CNP = std::integral_constant<std::size_t, NP>;
-  std::size_t pb = (192 * 1024) / (pk.kp() * gemm_nr);
-  pb = pb < NP ? NP : pb / NP * NP;
+  const std::size_t pb = PanelsPerL2Block(pk, NP);
   for (std::size_t p0 = p_begin; p0 < p_end; p0 += pb) {
     const std::size_t p1 = p0 + pb < p_end ? p0 + pb : p_end;
     std::size_t m = 0;
@@ -967,8 +968,7 @@ HWY_INLINE void PanelsSegAVX2(const gemm_packed_view& pk, std::size_t rows, cons
     // threes; the 1 or 2 left, 2 panels at a time.
     if (!out.pool4 && p_begin % 4 == 0 && (p_end - p_begin) % 4 == 0 && out.Width(p_end - 1) == gemm_nr &&
         rq.For(p_begin) != nullptr) {  // every pair cached (at most kCachedPairs)
-      std::size_t pb = (192 * 1024) / (pk.kp() * gemm_nr);  // as ForEachTileAVX2: a block of panels stays in L2
-      pb = pb < 4 ? 4 : pb / 4 * 4;
+      const std::size_t pb = PanelsPerL2Block(pk, 4);
       for (std::size_t p0 = p_begin; p0 < p_end; p0 += pb) {
         const std::size_t p1 = p0 + pb < p_end ? p0 + pb : p_end;
         std::size_t m = 0;
