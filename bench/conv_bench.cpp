@@ -2,8 +2,10 @@
 // (statiq and oneDNN). Shapes: the Fashion-MNIST CNN's convolutions, a MobileNet-style block, a wide depthwise.
 // Names: BM_Conv_<who>/<layer>; counter GOPS = 2 * MACs per second. who: statiq (full-range s8 weights: the
 // exact widening route), statiq_7bit (|w| <= 63, the quantizer's weights on AVX2 without VNNI: the GEMM's
-// vpmaddubsw route, the first-layer and depthwise quad kernels, also exact), onednn (u8s8,
-// no zero points; its vpmaddubsw saturates on full-range data), xnnpack (qs8), statiq_f32, onednn_f32.
+// vpmaddubsw route, the first-layer and depthwise quad kernels, also exact), onednn (u8s8, one output scale and no
+// zero points: oneDNN's fastest int8 configuration, less work than statiq's; its vpmaddubsw saturates on full-range
+// data), onednn_zp (u8s8 with statiq's requantization: per-channel scales, input zero point 3, output zero point 5,
+// as the GEMM benchmark's oneDNN), xnnpack (qs8, zero points 3 and 5), statiq_f32, onednn_f32.
 // BM_ConvPool_statiq_7bit_{fused,separate}: the Fashion-MNIST convs with a 2x2 max pool after them, fused into
 // one kernel or run as conv then pool. Peers are compiled in when found (STATIQ_BENCH_HAVE_*). Run:
 // statiq_conv_bench --benchmark_min_time=0.2
@@ -159,8 +161,10 @@ void bm_statiq_f32(benchmark::State& st, layer l) {
 
 #if STATIQ_BENCH_HAVE_ONEDNN
 // oneDNN: NHWC activations, weights in the layout oneDNN picks (reordered once, outside the loop).
-// int8: u8 src, s8 weights, s32 bias, u8 dst, one output scale (no zero points: oneDNN's fast path).
-void bm_onednn(benchmark::State& st, layer l, bool int8) {
+// int8: u8 src, s8 weights, s32 bias, u8 dst; one output scale and no zero points (oneDNN's fast path), or with
+// same_work the requantization statiq's kernels do: a scale per output channel and zero points on input and output
+// (the input's is oneDNN's padding compensation, as statiq pads with the input zero point).
+void bm_onednn(benchmark::State& st, layer l, bool int8, bool same_work = false) {
   using namespace dnnl;
   omp_set_num_threads(1);  // Debian's oneDNN 2.6 runs on OpenMP: single thread, like the others
   const conv2d_dims d = dims_of(l);
@@ -181,7 +185,13 @@ void bm_onednn(benchmark::State& st, layer l, bool int8) {
                                dst_md, {d.stride_h, d.stride_w}, {d.dil_h - 1, d.dil_w - 1}, {d.pad_top, d.pad_left},
                                {d.pad_bottom, d.pad_right});
   primitive_attr attr;
-  if (int8) attr.set_output_scales(0, {1.0f / 4096});
+  if (int8 && same_work) {
+    attr.set_output_scales(1 << 1, std::vector<float>(d.out_c, 1.0f / 4096));
+    attr.set_zero_points(DNNL_ARG_SRC, 0, {3});
+    attr.set_zero_points(DNNL_ARG_DST, 0, {5});
+  } else if (int8) {
+    attr.set_output_scales(0, {1.0f / 4096});
+  }
   convolution_forward::primitive_desc pd(cd, attr, eng);
   memory src(src_md, eng), dst(dst_md, eng), bias(bias_md, eng), wu(w_user, eng), w(pd.weights_desc(), eng);
   if (int8) {
@@ -243,14 +253,15 @@ void register_all() {
     benchmark::RegisterBenchmark(("BM_Conv_statiq/" + s).c_str(), bm_statiq_q, l, 127);
     benchmark::RegisterBenchmark(("BM_Conv_statiq_7bit/" + s).c_str(), bm_statiq_q, l, 63);
 #if STATIQ_BENCH_HAVE_ONEDNN
-    benchmark::RegisterBenchmark(("BM_Conv_onednn/" + s).c_str(), bm_onednn, l, true);
+    benchmark::RegisterBenchmark(("BM_Conv_onednn/" + s).c_str(), bm_onednn, l, true, false);
+    benchmark::RegisterBenchmark(("BM_Conv_onednn_zp/" + s).c_str(), bm_onednn, l, true, true);
 #endif
 #if STATIQ_BENCH_HAVE_XNNPACK
     benchmark::RegisterBenchmark(("BM_Conv_xnnpack/" + s).c_str(), bm_xnnpack, l);
 #endif
     benchmark::RegisterBenchmark(("BM_Conv_statiq_f32/" + s).c_str(), bm_statiq_f32, l);
 #if STATIQ_BENCH_HAVE_ONEDNN
-    benchmark::RegisterBenchmark(("BM_Conv_onednn_f32/" + s).c_str(), bm_onednn, l, false);
+    benchmark::RegisterBenchmark(("BM_Conv_onednn_f32/" + s).c_str(), bm_onednn, l, false, false);
 #endif
   }
   // Convolution + 2x2 max pool, fused and as two kernels (the Fashion-MNIST CNN's two conv -> ReLU -> pool steps).
