@@ -29,6 +29,9 @@ namespace {
 
 constexpr auto* MakeDims = &test::make_conv_dims;
 
+// How many shapes were also computed as slices of output rows (conv2d_rows).
+std::size_t sliced_shapes = 0;
+
 void CheckConvF32Once(const conv2d_dims& d, std::mt19937& rng, std::size_t mis) {
   const int cin_g = d.in_c / d.groups;
   test::offset_buffer<float> x(static_cast<std::size_t>(d.in_h) * d.in_w * d.in_c, 4 * (mis % 4));
@@ -63,6 +66,17 @@ void CheckConvF32Once(const conv2d_dims& d, std::mt19937& rng, std::size_t mis) 
          " out_c=", d.out_c, " k=", d.k_h, "x", d.k_w, " s=", d.stride_h, " dil=", d.dil_h, " g=", d.groups,
          " first bad=", first, " y=", (first < ny ? y[first] : 0.0f), " ref=", (first < ny ? yref[first] : 0.0f));
     CHECK(bad == 0);
+    // As slices of output rows (conv2d_rows), within the same bound of the reference: a slice may take another
+    // route than the whole layer (fewer rows), so sums may run in another order (found: a last-bit difference).
+    std::mt19937 slice_rng(static_cast<unsigned>(ny + mis + static_cast<std::size_t>(pass)));
+    const test::slices_result sl = test::check_row_slices(
+        d, slice_rng, x.data(), y.data(), [&](const conv2d_dims& sd, const float* sx, float* sy) {
+          if (pass == 0) Conv2dF32(sd, sx, w.data(), bias.data(), sy, lo, hi);
+          else DepthwiseConvF32(sd, sx, w.data(), bias.data(), sy, lo, hi);
+        },
+        [&](std::size_t i, float got, float) { return std::fabs(got - yref[i]) <= 2.0f * k * 1.2e-7f * yabs[i] + 1e-30f; });
+    if (sl.ran) ++sliced_shapes;
+    CHECK(sl.bad == 0);
   }
 }
 
@@ -115,6 +129,7 @@ void TestConv2dF32() {
   CheckConvF32Once(MakeDims(3, 3000, 1, 16, 3, 3, 1, 1, 1, 1), rng, 7);
   CheckConvF32Once(MakeDims(4, 700, 4, 8, 3, 3, 1, 2, 2, 1), rng, 0);
   CheckConvF32Once(MakeDims(6, 5, 1, 32, 3, 3, 1, 1, 1, 1), rng, 1);
+  CHECK(sliced_shapes > 100);
 }
 
 }  // namespace

@@ -42,6 +42,8 @@ std::size_t quad_first_layers = 0;
 // How many shapes the implicit (im2col-free) AVX2 convolution took, and of those how many assembled the segments
 // crossing the padding (an input too large to copy padded).
 std::size_t implicit_convs = 0, implicit_assembled = 0;
+// How many shapes were also computed as slices of output rows.
+std::size_t sliced_convs = 0;
 
 // The 2x2, stride-2 max pool (floor mode) of a convolution's output, by ref::max_pool_q.
 template <class T>
@@ -89,6 +91,15 @@ void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test
        " k=", d.k_h, "x", d.k_w, " s=", d.stride_h, " dil=", d.dil_h, " g=", d.groups, " pad=", d.pad_top, ",",
        d.pad_left, ",", d.pad_bottom, ",", d.pad_right, " wmax=", wmax, " first bad=", first);
   CHECK(bad == 0);
+  // The same output as slices of rows (conv2d_rows), as threads would compute it. A generator of its own, so the
+  // shapes the sweep draws stay those it drew before.
+  std::mt19937 slice_rng(static_cast<unsigned>(ny + mis));
+  const test::slices_result sl =
+      test::check_row_slices(d, slice_rng, x.data(), yref.data(), [&](const conv2d_dims& sd, const T* sx, T* sy) {
+        Conv2dQ<T, T>(sd, packed.data(), sx, q.y_zero_point, q.lo, q.hi, sy);
+      });
+  if (sl.ran) ++sliced_convs;
+  CHECK(sl.bad == 0);
 #if HWY_TARGET == HWY_AVX2
   const bool first_layer = d.groups == 1 && d.in_c <= 4 && d.k_h * d.k_w * d.in_c <= conv_detail::kFirstLayerMaxK;
   if (first_layer && d.out_c >= 16 && conv_detail::FirstLayerQuadFit(d) &&
@@ -315,6 +326,7 @@ void TestConv2d() {
   CheckConvQOnce<std::uint8_t>(MakeDims(5, 5, 680, 64, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
                                64, gemm_route::automatic, 5);
   CHECK(pooled_convs > 0);
+  CHECK(sliced_convs > 100);
   if (HWY_TARGET != HWY_SCALAR) CHECK(pooled_first_layers > 0);
   // the implicit convolution ran (AVX2, and AVX-512 without AVX512-VNNI in the flags: vpmaddubsw; AVX-512 with it:
   // vpdpbusd, also for full-range weights)

@@ -30,6 +30,8 @@ namespace {
 // and AVX-512 with AVX512-VNNI (row-quad on vpdpbusd, any weights).
 std::size_t tap_pair_shapes = 0, row_quad_shapes = 0;
 #endif
+// How many shapes were also computed as slices of output rows (conv2d_rows).
+std::size_t sliced_shapes = 0;
 
 // x_zp: the activation zero point (at a bound: the extremes of |x - x_zp|); random when absent.
 // wmax: weights in [-wmax, wmax] (64: the 7-bit weights of the saturation fix, which the row-quad kernel takes).
@@ -72,6 +74,13 @@ void CheckDepthwiseOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, 
   detail::DepthwiseConv(d, q, x.data(), w.data(), bias.data(), y.data());
   compare();
   CHECK(bad == 0);
+  std::mt19937 slice_rng(static_cast<unsigned>(ny + mis));  // its own: the sweep's shapes stay the same
+  const test::slices_result sl =
+      test::check_row_slices(d, slice_rng, x.data(), yref.data(), [&](const conv2d_dims& sd, const T* sx, T* sy) {
+        detail::DepthwiseConv(sd, q, sx, w.data(), bias.data(), sy);
+      });
+  if (sl.ran) ++sliced_shapes;
+  CHECK(sl.bad == 0);
 #if STATIQ_X86_INT8_PATHS
   // The tap-pair kernel called directly, so the count proves it computed these outputs.
   std::memset(y.data(), 0x5a, ny);
@@ -202,6 +211,7 @@ void TestDepthwiseConv() {
   CHECK(tap_pair_shapes > 0);
   CHECK(row_quad_shapes > 0);
 #endif
+  CHECK(sliced_shapes > 20);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -81,6 +82,48 @@ inline conv2d_dims make_conv_dims(int h, int w, int cin, int cout, int kh, int k
   d.out_h = out_size(h, d.pad_top, d.pad_bottom, kh, s, dil);
   d.out_w = out_size(w, d.pad_left, d.pad_right, kw, s, dil);
   return d;
+}
+
+}  // namespace statiq::kernels::test
+
+namespace statiq::kernels::test {
+
+// Runs convolution d as 2 or 3 slices of output rows (conv2d_rows, split at random rows), each by
+// run(slice_dims, x + x_offset, y + y_offset), into a buffer of 0x5a bytes, and counts the outputs that differ from
+// want (d's whole output): same(i, got, want) says whether output i agrees. ran is false where d has one output row or a slice reads padding alone.
+struct slices_result {
+  bool ran = false;
+  std::size_t bad = 0;
+};
+template <class T, class Run, class Same>
+slices_result check_row_slices(const conv2d_dims& d, std::mt19937& rng, const T* x, const T* want, const Run& run,
+                               const Same& same) {
+  slices_result r;
+  if (d.out_h < 2) return r;
+  int cut[4] = {0, 1 + static_cast<int>(rng() % static_cast<unsigned>(d.out_h - 1)), d.out_h, d.out_h};
+  int n = 2;
+  if (cut[1] + 1 < d.out_h && rng() % 2 == 0) {  // a third slice after the second
+    cut[2] = cut[1] + 1 + static_cast<int>(rng() % static_cast<unsigned>(d.out_h - cut[1] - 1));
+    n = 3;
+  }
+  for (int i = 0; i < n; ++i)
+    if (!conv2d_rows_fit(d, cut[i], cut[i + 1])) return r;
+  const std::size_t ny = static_cast<std::size_t>(d.out_h) * d.out_w * d.out_c;
+  std::vector<T> y(ny + 1);
+  std::memset(static_cast<void*>(y.data()), 0x5a, (ny + 1) * sizeof(T));
+  const T canary = y[ny];
+  for (int i = 0; i < n; ++i) {
+    const conv2d_row_slice s = conv2d_rows(d, cut[i], cut[i + 1]);
+    run(s.d, x + s.x_offset, y.data() + s.y_offset);
+  }
+  r.ran = true;
+  for (std::size_t i = 0; i < ny; ++i) r.bad += !same(i, y[i], want[i]);
+  r.bad += std::memcmp(&y[ny], &canary, sizeof(T)) != 0;  // nothing written past the output
+  return r;
+}
+template <class T, class Run>
+slices_result check_row_slices(const conv2d_dims& d, std::mt19937& rng, const T* x, const T* want, const Run& run) {
+  return check_row_slices(d, rng, x, want, run, [](std::size_t, T a, T b) { return a == b; });
 }
 
 }  // namespace statiq::kernels::test

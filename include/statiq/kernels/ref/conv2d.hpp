@@ -18,6 +18,49 @@ struct conv2d_dims {
   int groups = 1;
 };
 
+// Output rows [row_begin, row_end) of convolution d as a convolution of their own, over the input rows they read:
+// any convolution kernel run on (d, x + x_offset, y + y_offset) computes those rows of d's output, with the same
+// weights (packed blobs included: they do not depend on the input's height or padding): the int8 kernels bit for bit,
+// the float ones within float rounding (a slice's fewer rows may take a route that sums in another order). To split
+// a layer among threads, give each a slice. Offsets count elements.
+struct conv2d_row_slice {
+  conv2d_dims d;
+  std::size_t x_offset = 0, y_offset = 0;
+};
+
+namespace detail {
+// Input rows [first, last) that output rows [row_begin, row_end) of d read, padding included (negative, or past
+// in_h).
+constexpr int conv2d_rows_first_input(const conv2d_dims& d, int row_begin) { return row_begin * d.stride_h - d.pad_top; }
+constexpr int conv2d_rows_last_input(const conv2d_dims& d, int row_end) {
+  return (row_end - 1) * d.stride_h - d.pad_top + (d.k_h - 1) * d.dil_h + 1;
+}
+}  // namespace detail
+
+// Whether conv2d_rows takes [row_begin, row_end): a non-empty range of d's output rows that reads at least one row
+// of the input, not padding alone (only a padding of a kernel's height or more has rows that read none).
+constexpr bool conv2d_rows_fit(const conv2d_dims& d, int row_begin, int row_end) {
+  if (row_begin < 0 || row_begin >= row_end || row_end > d.out_h) return false;
+  const int lo = detail::conv2d_rows_first_input(d, row_begin), hi = detail::conv2d_rows_last_input(d, row_end);
+  return (lo > 0 ? lo : 0) < (hi < d.in_h ? hi : d.in_h);
+}
+
+// The slice of d's output rows [row_begin, row_end); requires conv2d_rows_fit(d, row_begin, row_end). Its input
+// is the rows they read, its padding what of it lies outside d's input.
+constexpr conv2d_row_slice conv2d_rows(const conv2d_dims& d, int row_begin, int row_end) {
+  const int lo = detail::conv2d_rows_first_input(d, row_begin), hi = detail::conv2d_rows_last_input(d, row_end);
+  const int first = lo > 0 ? lo : 0, last = hi < d.in_h ? hi : d.in_h;
+  conv2d_row_slice s;
+  s.d = d;
+  s.d.in_h = last - first;
+  s.d.pad_top = first - lo;
+  s.d.pad_bottom = hi - last;
+  s.d.out_h = row_end - row_begin;
+  s.x_offset = static_cast<std::size_t>(first) * d.in_w * d.in_c;
+  s.y_offset = static_cast<std::size_t>(row_begin) * d.out_w * d.out_c;
+  return s;
+}
+
 namespace ref {
 
 // y[oh][ow][oc] = clamp(bias[oc] + sum_{kh,kw,ci} x[ih][iw][g*cpg+ci] * w[oc][kh][kw][ci], lo, hi)
