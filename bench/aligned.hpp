@@ -1,6 +1,7 @@
 // Heap buffers on 64-byte boundaries, for packed weight blobs: pack.hpp lays a blob's weights out on a 64-byte
 // boundary of the blob, and a std::vector's 16-byte alignment would leave the kernels' 64-byte loads split across
-// cache lines (a 512x784 GEMV: 2.58 against 2.41 us).
+// cache lines (a 512x784 GEMV: 2.58 against 2.41 us). Activations too, as oneDNN allocates its own: the float
+// depthwise 28x28x24 ran 7.6 us on malloc's 16-byte boundaries, 5.9 on 64-byte ones.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +25,8 @@ struct Aligned64 {
   }
 };
 
-using AlignedBytes = std::vector<std::uint8_t, Aligned64<std::uint8_t>>;
+template <class T>
+using AlignedVector = std::vector<T, Aligned64<T>>;
+using AlignedBytes = AlignedVector<std::uint8_t>;
 
 }  // namespace statiq_bench

@@ -1,6 +1,8 @@
-// Convolution layers, single thread: statiq int8 (u8 x s8, exact) vs oneDNN u8s8 and XNNPACK qs8, plus f32
+// Convolution layers, on one thread and on two: statiq int8 (u8 x s8, exact) vs oneDNN u8s8 and XNNPACK qs8, plus f32
 // (statiq and oneDNN). Shapes: the Fashion-MNIST CNN's convolutions, a MobileNet-style block, a wide depthwise.
-// Names: BM_Conv_<who>/<layer>; counter GOPS = 2 * MACs per second. who: statiq (full-range s8 weights: the
+// Names: BM_Conv_<who>/<layer>/threads:T; counter GOPS = 2 * MACs per second (real time). Two threads: statiq
+// splits the output rows in halves (kernels::conv2d_rows) over a spinning worker thread; peers use their own pools
+// (OpenMP, pthreadpool). who: statiq (full-range s8 weights: the
 // exact widening route), statiq_7bit (|w| <= 63, the quantizer's weights on AVX2 without VNNI: the GEMM's
 // vpmaddubsw route, the first-layer and depthwise quad kernels, also exact), onednn (u8s8, one output scale and no
 // zero points: oneDNN's fastest int8 configuration, less work than statiq's; its vpmaddubsw saturates on full-range
@@ -11,6 +13,7 @@
 // statiq_conv_bench --benchmark_min_time=0.2
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -27,6 +30,7 @@
 #endif
 
 #include "aligned.hpp"
+#include "worker.hpp"
 #include "statiq/kernels/conv2d.hpp"
 #include "statiq/kernels/depthwise_conv.hpp"
 #include "statiq/kernels/pool.hpp"
@@ -75,11 +79,32 @@ void set_gops(benchmark::State& st, const conv2d_dims& d) {
   st.counters["GOPS"] = benchmark::Counter(2.0 * macs_of(d) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Runs conv(dims, x_offset, y_offset) over the whole layer each iteration: on this thread, or on two, each computing
+// half the output rows (kernels::conv2d_rows) with the same weights.
+template <class Conv>
+void run_statiq(benchmark::State& st, const conv2d_dims& d, int threads, const Conv& conv) {
+  if (threads == 1 || d.out_h < 2) {
+    for (auto _ : st) {
+      conv(d, std::size_t{0}, std::size_t{0});
+      benchmark::ClobberMemory();
+    }
+    return;
+  }
+  const statiq::kernels::conv2d_row_slice half[2] = {statiq::kernels::conv2d_rows(d, 0, d.out_h / 2),
+                                                     statiq::kernels::conv2d_rows(d, d.out_h / 2, d.out_h)};
+  statiq_bench::Worker worker;
+  const std::function<void(int)> job = [&](int t) { conv(half[t].d, half[t].x_offset, half[t].y_offset); };
+  for (auto _ : st) {
+    worker.Run(job);
+    benchmark::ClobberMemory();
+  }
+}
+
 template <class T>
-std::vector<T> random_vec(std::size_t n, int lo, int hi, unsigned seed) {
+statiq_bench::AlignedVector<T> random_vec(std::size_t n, int lo, int hi, unsigned seed) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> dist(lo, hi);
-  std::vector<T> v(n);
+  statiq_bench::AlignedVector<T> v(n);
   for (auto& e : v) e = static_cast<T>(dist(rng));
   return v;
 }
@@ -90,13 +115,13 @@ std::size_t w_size(const conv2d_dims& d) { return std::size_t(d.out_c) * d.k_h *
 
 // statiq int8: u8 activations (zero point 3), s8 weights with |w| <= wmax (127: the exact widening route;
 // 63: 7-bit weights, where the GEMM's vpmaddubsw route is exact), per-channel multipliers.
-void bm_statiq_q(benchmark::State& st, layer l, int wmax) {
+void bm_statiq_q(benchmark::State& st, layer l, int wmax, int threads) {
   const conv2d_dims d = dims_of(l);
   auto x = random_vec<std::uint8_t>(x_size(d), 0, 255, 1);
   auto w = random_vec<std::int8_t>(w_size(d), -wmax, wmax, 2);
   auto bias = random_vec<std::int32_t>(d.out_c, -1000, 1000, 3);
   std::vector<statiq::kernels::ref::requant_multiplier> m(d.out_c, statiq::kernels::ref::quantize_multiplier(1.0 / 4096));
-  std::vector<std::uint8_t> y(y_size(d));
+  statiq_bench::AlignedVector<std::uint8_t> y(y_size(d));
   statiq::kernels::qconv_params q;
   q.x_zero_point = 3;
   q.y_zero_point = 5;
@@ -104,17 +129,15 @@ void bm_statiq_q(benchmark::State& st, layer l, int wmax) {
   q.lo = 0;
   q.hi = 255;
   if (l.depthwise) {
-    for (auto _ : st) {
-      statiq::kernels::depthwise_conv2d_q(d, q, x.data(), w.data(), bias.data(), y.data());
-      benchmark::DoNotOptimize(y.data());
-    }
+    run_statiq(st, d, threads, [&](const conv2d_dims& sd, std::size_t xo, std::size_t yo) {
+      statiq::kernels::depthwise_conv2d_q(sd, q, x.data() + xo, w.data(), bias.data(), y.data() + yo);
+    });
   } else {
     statiq_bench::AlignedBytes packed(statiq::kernels::conv2d_q_packed_size(d));
     statiq::kernels::pack_conv2d_q<std::uint8_t>(d, q, w.data(), bias.data(), packed.data());
-    for (auto _ : st) {
-      statiq::kernels::conv2d_q(d, packed.data(), x.data(), q.y_zero_point, q.lo, q.hi, y.data());
-      benchmark::DoNotOptimize(y.data());
-    }
+    run_statiq(st, d, threads, [&](const conv2d_dims& sd, std::size_t xo, std::size_t yo) {
+      statiq::kernels::conv2d_q(sd, packed.data(), x.data() + xo, q.y_zero_point, q.lo, q.hi, y.data() + yo);
+    });
   }
   set_gops(st, d);
 }
@@ -135,7 +158,7 @@ void bm_statiq_conv_pool(benchmark::State& st, layer l, int wmax, bool fused) {
   statiq_bench::AlignedBytes packed(statiq::kernels::conv2d_q_packed_size(d));
   statiq::kernels::pack_conv2d_q<std::uint8_t>(d, q, w.data(), bias.data(), packed.data());
   const statiq::kernels::pool2d_dims p = statiq::kernels::conv2d_q_pool2_dims(d);
-  std::vector<std::uint8_t> full(y_size(d)), y(std::size_t(p.out_h) * p.out_w * d.out_c);
+  statiq_bench::AlignedVector<std::uint8_t> full(y_size(d)), y(std::size_t(p.out_h) * p.out_w * d.out_c);
   for (auto _ : st) {
     if (fused) {
       statiq::kernels::conv2d_q_max_pool2(d, packed.data(), x.data(), q.y_zero_point, 0, 255, y.data());
@@ -148,14 +171,14 @@ void bm_statiq_conv_pool(benchmark::State& st, layer l, int wmax, bool fused) {
   set_gops(st, d);
 }
 
-void bm_statiq_f32(benchmark::State& st, layer l) {
+void bm_statiq_f32(benchmark::State& st, layer l, int threads) {
   const conv2d_dims d = dims_of(l);
-  std::vector<float> x(x_size(d), 0.5f), w(w_size(d), 0.25f), bias(d.out_c, 0.1f), y(y_size(d));
-  for (auto _ : st) {
-    if (l.depthwise) statiq::kernels::depthwise_conv2d_f32(d, x.data(), w.data(), bias.data(), y.data(), 0.0f, 6.0f);
-    else statiq::kernels::conv2d_f32(d, x.data(), w.data(), bias.data(), y.data(), 0.0f, 6.0f);
-    benchmark::DoNotOptimize(y.data());
-  }
+  statiq_bench::AlignedVector<float> x(x_size(d), 0.5f), w(w_size(d), 0.25f), bias(d.out_c, 0.1f), y(y_size(d));
+  run_statiq(st, d, threads, [&](const conv2d_dims& sd, std::size_t xo, std::size_t yo) {
+    if (l.depthwise)
+      statiq::kernels::depthwise_conv2d_f32(sd, x.data() + xo, w.data(), bias.data(), y.data() + yo, 0.0f, 6.0f);
+    else statiq::kernels::conv2d_f32(sd, x.data() + xo, w.data(), bias.data(), y.data() + yo, 0.0f, 6.0f);
+  });
   set_gops(st, d);
 }
 
@@ -164,9 +187,9 @@ void bm_statiq_f32(benchmark::State& st, layer l) {
 // int8: u8 src, s8 weights, s32 bias, u8 dst; one output scale and no zero points (oneDNN's fast path), or with
 // same_work the requantization statiq's kernels do: a scale per output channel and zero points on input and output
 // (the input's is oneDNN's padding compensation, as statiq pads with the input zero point).
-void bm_onednn(benchmark::State& st, layer l, bool int8, bool same_work = false) {
+void bm_onednn(benchmark::State& st, layer l, bool int8, bool same_work, int threads) {
   using namespace dnnl;
-  omp_set_num_threads(1);  // Debian's oneDNN 2.6 runs on OpenMP: single thread, like the others
+  omp_set_num_threads(threads);  // Debian's oneDNN runs on OpenMP
   const conv2d_dims d = dims_of(l);
   engine eng(engine::kind::cpu, 0);
   stream strm(eng);
@@ -219,15 +242,15 @@ void bm_onednn(benchmark::State& st, layer l, bool int8, bool same_work = false)
 #endif  // STATIQ_BENCH_HAVE_ONEDNN
 
 #if STATIQ_BENCH_HAVE_XNNPACK
-// XNNPACK qs8 convolution NHWC (s8 activations with zero point, per-tensor s8 weights), no thread pool.
-void bm_xnnpack(benchmark::State& st, layer l) {
+// XNNPACK qs8 convolution NHWC (s8 activations with zero point, per-tensor s8 weights); two threads: its pthreadpool.
+void bm_xnnpack(benchmark::State& st, layer l, int threads) {
   const conv2d_dims d = dims_of(l);
   static const bool init = xnn_initialize(nullptr) == xnn_status_success;
   if (!init) return st.SkipWithError("xnn_initialize failed");
   auto x = random_vec<std::int8_t>(x_size(d), -128, 127, 1);
   auto w = random_vec<std::int8_t>(w_size(d), -127, 127, 2);
   auto bias = random_vec<std::int32_t>(d.out_c, -1000, 1000, 3);
-  std::vector<std::int8_t> y(y_size(d));
+  statiq_bench::AlignedVector<std::int8_t> y(y_size(d));
   xnn_operator_t op = nullptr;
   const std::size_t cin_g = d.in_c / d.groups, cout_g = d.out_c / d.groups;
   if (xnn_create_convolution2d_nhwc_qs8(d.pad_top, d.pad_right, d.pad_bottom, d.pad_left, d.k_h, d.k_w, d.stride_h,
@@ -235,35 +258,41 @@ void bm_xnnpack(benchmark::State& st, layer l) {
                                         0.02f, 0.01f, w.data(), bias.data(), 5, 0.05f, -128, 127, 0,
                                         &op) != xnn_status_success)
     return st.SkipWithError("xnn_create_convolution2d_nhwc_qs8 failed");
-  if (xnn_setup_convolution2d_nhwc_qs8(op, 1, d.in_h, d.in_w, x.data(), y.data(), nullptr) != xnn_status_success)
+  pthreadpool_t pool = threads > 1 ? pthreadpool_create(threads) : nullptr;
+  if (xnn_setup_convolution2d_nhwc_qs8(op, 1, d.in_h, d.in_w, x.data(), y.data(), pool) != xnn_status_success)
     return st.SkipWithError("xnn_setup_convolution2d_nhwc_qs8 failed");
   for (auto _ : st) {
-    xnn_run_operator(op, nullptr);
+    xnn_run_operator(op, pool);
     benchmark::DoNotOptimize(y.data());
   }
   xnn_delete_operator(op);
+  if (pool) pthreadpool_destroy(pool);
   set_gops(st, d);
 }
 
 #endif  // STATIQ_BENCH_HAVE_XNNPACK
 
 void register_all() {
-  for (const layer& l : kLayers) {
-    const std::string s = l.name;
-    benchmark::RegisterBenchmark(("BM_Conv_statiq/" + s).c_str(), bm_statiq_q, l, 127);
-    benchmark::RegisterBenchmark(("BM_Conv_statiq_7bit/" + s).c_str(), bm_statiq_q, l, 63);
+  for (int threads : {1, 2})
+    for (const layer& l : kLayers) {
+      const std::string s = std::string(l.name) + "/threads:" + std::to_string(threads);
+      const auto add = [&](const char* who, auto fn, auto... args) {
+        benchmark::RegisterBenchmark((std::string("BM_Conv_") + who + "/" + s).c_str(), fn, l, args...)->UseRealTime();
+      };
+      add("statiq", bm_statiq_q, 127, threads);
+      add("statiq_7bit", bm_statiq_q, 63, threads);
 #if STATIQ_BENCH_HAVE_ONEDNN
-    benchmark::RegisterBenchmark(("BM_Conv_onednn/" + s).c_str(), bm_onednn, l, true, false);
-    benchmark::RegisterBenchmark(("BM_Conv_onednn_zp/" + s).c_str(), bm_onednn, l, true, true);
+      add("onednn", bm_onednn, true, false, threads);
+      add("onednn_zp", bm_onednn, true, true, threads);
 #endif
 #if STATIQ_BENCH_HAVE_XNNPACK
-    benchmark::RegisterBenchmark(("BM_Conv_xnnpack/" + s).c_str(), bm_xnnpack, l);
+      add("xnnpack", bm_xnnpack, threads);
 #endif
-    benchmark::RegisterBenchmark(("BM_Conv_statiq_f32/" + s).c_str(), bm_statiq_f32, l);
+      add("statiq_f32", bm_statiq_f32, threads);
 #if STATIQ_BENCH_HAVE_ONEDNN
-    benchmark::RegisterBenchmark(("BM_Conv_onednn_f32/" + s).c_str(), bm_onednn, l, false, false);
+      add("onednn_f32", bm_onednn, false, false, threads);
 #endif
-  }
+    }
   // Convolution + 2x2 max pool, fused and as two kernels (the Fashion-MNIST CNN's two conv -> ReLU -> pool steps).
   for (const layer& l : kLayers) {
     const std::string s = l.name;

@@ -12,7 +12,6 @@
 // when channels are few) over a spinning worker thread; peers use their own pools (OpenMP, pthreadpool).
 #include <benchmark/benchmark.h>
 
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -20,10 +19,10 @@
 #include <functional>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "aligned.hpp"
+#include "worker.hpp"
 #include "statiq/kernels/dense.hpp"
 #include "statiq/kernels/gemm.hpp"
 #include "statiq/kernels/pack.hpp"
@@ -56,58 +55,6 @@ void SetGops(benchmark::State& state, const Shape& s) {
   state.counters["GOPS"] = benchmark::Counter(2.0 * s.m * s.n * s.k * state.iterations() / 1e9,
                                               benchmark::Counter::kIsRate);
 }
-
-// Waits until done() holds: spinning (a pause per check) for about 20 us, then yielding each check, so an
-// oversubscribed machine still makes progress. Yielding from the first check cost the 1x512x784 GEMV's two
-// threads about a microsecond a call (a sched_yield between checks), a third of its 3 us.
-template <class Done>
-void SpinUntil(const Done& done) {
-  for (int i = 0; i < (1 << 14); ++i) {
-    if (done()) return;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield");
-#endif
-  }
-  while (!done()) std::this_thread::yield();
-}
-
-// One spinning worker thread (see SpinUntil): a wake-up costs well under a microsecond, a condition variable
-// tens. Lives only while a two-thread benchmark runs.
-class Worker {
- public:
-  Worker() : thread_([this] { Loop(); }) {}
-  ~Worker() {
-    stop_.store(true);
-    go_.fetch_add(1);
-    thread_.join();
-  }
-  // runs a(1) on the worker thread and a(0) here, returns when both are done
-  void Run(const std::function<void(int)>& a) {
-    job_ = &a;
-    done_.store(false, std::memory_order_relaxed);
-    go_.fetch_add(1, std::memory_order_release);
-    a(0);
-    SpinUntil([this] { return done_.load(std::memory_order_acquire); });
-  }
-
- private:
-  void Loop() {
-    std::uint64_t seen = 0;
-    for (;;) {
-      SpinUntil([&] { return go_.load(std::memory_order_acquire) != seen; });
-      ++seen;
-      if (stop_.load()) return;
-      (*job_)(1);
-      done_.store(true, std::memory_order_release);
-    }
-  }
-  std::atomic<std::uint64_t> go_{0};
-  std::atomic<bool> done_{false}, stop_{false};
-  const std::function<void(int)>* job_ = nullptr;
-  std::thread thread_;
-};
 
 // Splits work [0, total) in two at a multiple of `align`.
 std::pair<std::size_t, std::size_t> Half(std::size_t total, std::size_t align) {
@@ -162,7 +109,7 @@ void BM_Gemm_statiq(benchmark::State& state, Shape s, bool seven_bit, int thread
       benchmark::ClobberMemory();
     }
   } else {
-    Worker worker;
+    statiq_bench::Worker worker;
     const bool by_rows = s.n < 64;
     // Plain variables, not a structured binding: clang 14 cannot capture bindings in the lambda below.
     const auto halves = by_rows ? Half(s.m, 4) : Half(s.n, 8);
@@ -197,7 +144,7 @@ void BM_Gemm_statiq_f32(benchmark::State& state, Shape s, int threads) {
       benchmark::ClobberMemory();
     }
   } else {
-    Worker worker;
+    statiq_bench::Worker worker;
     // Narrow layers split by rows, as the int8 benchmark: split by columns, each thread streamed all of x (784x32x288
     // ran slower on two threads than on one).
     const bool by_rows = s.n < 64;
