@@ -22,7 +22,8 @@ struct conv2d_dims {
 // any convolution kernel run on (d, x + x_offset, y + y_offset) computes those rows of d's output, with the same
 // weights (packed blobs included: they do not depend on the input's height or padding): the int8 kernels bit for bit,
 // the float ones within float rounding (a slice's fewer rows may take a route that sums in another order). To split
-// a layer among threads, give each a slice. Offsets count elements.
+// a layer among threads, give each a slice. Offsets count elements; y_offset counts the convolution's own output, so
+// conv2d_q_max_pool2 (whose output rows are pooled pairs) is not covered.
 struct conv2d_row_slice {
   conv2d_dims d;
   std::size_t x_offset = 0, y_offset = 0;
