@@ -239,38 +239,46 @@ void TestGemmRouteFlag() {
 }
 
 // Float: same contract as ref::dense_f32; sums are reassociated, so compare within a relative bound of
-// the sum of |products| (float rounding of a K-term sum in any order).
-void TestDenseF32() {
-  std::mt19937 rng(11);
+// the sum of |products| (float rounding of a K-term sum in any order). Channels [n_begin, n_end) only, where given:
+// the others must keep what y held.
+void CheckDenseF32(std::mt19937& rng, std::size_t m, std::size_t n, std::size_t k, std::size_t n_begin = 0,
+                   std::size_t n_end = static_cast<std::size_t>(-1)) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (std::size_t m : {1, 2, 3, 4, 5, 9, 17, 64}) {
-    for (std::size_t n : {1, 2, 3, 7, 8, 9, 17, 40, 70}) {
-      for (std::size_t k : {1, 3, 7, 8, 9, 16, 31, 65, 300}) {
-        test::offset_buffer<float> x(m * k, 4 * (k % 3)), w(n * k, 4 * (n % 5)), bias(n, 0), y(m * n, 4);
-        for (std::size_t i = 0; i < x.size(); ++i) x[i] = dist(rng);
-        for (std::size_t i = 0; i < w.size(); ++i) w[i] = dist(rng);
-        for (std::size_t i = 0; i < n; ++i) bias[i] = dist(rng);
-        const bool clamp = (m + n + k) % 2 == 0;
-        const float lo = clamp ? -0.5f : -1e30f, hi = clamp ? 2.0f : 1e30f;
-        std::vector<float> want(m * n);
-        ref::dense_f32(m, n, k, x.data(), w.data(), bias.data(), want.data(), lo, hi);
-        DenseF32(m, n, k, x.data(), w.data(), bias.data(), y.data(), lo, hi);
-        for (std::size_t r = 0; r < m; ++r) {
-          for (std::size_t j = 0; j < n; ++j) {
-            float mag = std::abs(bias[j]);
-            for (std::size_t i = 0; i < k; ++i) mag += std::abs(x[r * k + i] * w[j * k + i]);
-            const float tol = 4.0f * static_cast<float>(k + 1) * 6e-8f * mag + 1e-7f;
-            if (!(std::abs(y[r * n + j] - want[r * n + j]) <= tol)) {
-              FAIL_CHECK("target " << std::string(hwy::TargetName(HWY_TARGET)) << " dense M=" << m << " N=" << n
-                                   << " K=" << k << " at [" << r << "][" << j << "] got " << y[r * n + j]
-                                   << " want " << want[r * n + j]);
-              return;
-            }
-          }
-        }
+  test::offset_buffer<float> x(m * k, 4 * (k % 3)), w(n * k, 4 * (n % 5)), bias(n, 0), y(m * n, 4);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = dist(rng);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = dist(rng);
+  for (std::size_t i = 0; i < n; ++i) bias[i] = dist(rng);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = 12345.0f;
+  const bool clamp = (m + n + k) % 2 == 0;
+  const float lo = clamp ? -0.5f : -1e30f, hi = clamp ? 2.0f : 1e30f;
+  std::vector<float> want(m * n);
+  ref::dense_f32(m, n, k, x.data(), w.data(), bias.data(), want.data(), lo, hi);
+  DenseF32(m, n, k, x.data(), w.data(), bias.data(), y.data(), lo, hi, n_begin, n_end);
+  for (std::size_t r = 0; r < m; ++r) {
+    for (std::size_t j = 0; j < n; ++j) {
+      const bool in = j >= n_begin && j < n_end;
+      float mag = std::abs(bias[j]);
+      for (std::size_t i = 0; in && i < k; ++i) mag += std::abs(x[r * k + i] * w[j * k + i]);
+      const float tol = 4.0f * static_cast<float>(k + 1) * 6e-8f * mag + 1e-7f;
+      if (in ? !(std::abs(y[r * n + j] - want[r * n + j]) <= tol) : y[r * n + j] != 12345.0f) {
+        FAIL_CHECK("target " << std::string(hwy::TargetName(HWY_TARGET)) << " dense M=" << m << " N=" << n
+                             << " K=" << k << " channels [" << n_begin << ", " << n_end << ") at [" << r << "][" << j
+                             << "] got " << y[r * n + j] << " want " << (in ? want[r * n + j] : 12345.0f));
+        return;
       }
     }
   }
+}
+
+// The sweep; then layers whose rows DenseF32 blocks (over 256 KiB of rows per k chunk and 8 panels or more: 300 rows
+// run as blocks of 120, 120 and 60) over several k chunks, whole and as a channel range.
+void TestDenseF32() {
+  std::mt19937 rng(11);
+  for (std::size_t m : {1, 2, 3, 4, 5, 9, 17, 64})
+    for (std::size_t n : {1, 2, 3, 7, 8, 9, 17, 40, 70})
+      for (std::size_t k : {1, 3, 7, 8, 9, 16, 31, 65, 300}) CheckDenseF32(rng, m, n, k);
+  CheckDenseF32(rng, 300, 136, 600);
+  CheckDenseF32(rng, 257, 300, 257, 24, 291);
 }
 
 // Long rows: the AVX2 widening route widens a row block once up to k = 4096 and in slices beyond.
