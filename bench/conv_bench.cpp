@@ -259,8 +259,11 @@ void bm_xnnpack(benchmark::State& st, layer l, int threads) {
                                         &op) != xnn_status_success)
     return st.SkipWithError("xnn_create_convolution2d_nhwc_qs8 failed");
   pthreadpool_t pool = threads > 1 ? pthreadpool_create(threads) : nullptr;
-  if (xnn_setup_convolution2d_nhwc_qs8(op, 1, d.in_h, d.in_w, x.data(), y.data(), pool) != xnn_status_success)
+  if (xnn_setup_convolution2d_nhwc_qs8(op, 1, d.in_h, d.in_w, x.data(), y.data(), pool) != xnn_status_success) {
+    xnn_delete_operator(op);
+    if (pool) pthreadpool_destroy(pool);
     return st.SkipWithError("xnn_setup_convolution2d_nhwc_qs8 failed");
+  }
   for (auto _ : st) {
     xnn_run_operator(op, pool);
     benchmark::DoNotOptimize(y.data());

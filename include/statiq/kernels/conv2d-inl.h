@@ -1308,14 +1308,14 @@ HWY_NOINLINE void FirstLayerBlockF32(DF df, const conv2d_dims& dims, const float
         CopySmall(row + c_lo * cin, x + (static_cast<std::ptrdiff_t>(ih) * d.in_w + iw0 + c_lo) * cin,
                   static_cast<std::size_t>(c_hi - c_lo) * cin);
       }
-      float* yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow0) * d.out_c + oc0;
+      const auto at = [&](int ow) { return y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * d.out_c + oc0; };
       const auto emit = [&](auto a, auto b, float* out) HWY_ATTR { StoreBiasClamp(df, a, b, vlo, vhi, out); };
       // Tiles of 6 pixels; the last one ends at the chunk's end (pixels computed twice are written twice with the
       // same values: one pixel at a time, the 4 left of a 28-column row took a third of the time, latency bound).
       int ow = ow0;
       for (; ow < ow1 && ow1 - ow0 >= kFirstLayerF32Px; ow += kFirstLayerF32Px) {
         if (ow + kFirstLayerF32Px > ow1) ow = ow1 - kFirstLayerF32Px;
-        yp = y + (static_cast<std::ptrdiff_t>(oh) * d.out_w + ow) * d.out_c + oc0;
+        float* yp = at(ow);
         const float* q = buf + (ow - ow0) * px_step;
         auto a00 = hn::Zero(df), a01 = hn::Zero(df), a10 = hn::Zero(df), a11 = hn::Zero(df);
         auto a20 = hn::Zero(df), a21 = hn::Zero(df), a30 = hn::Zero(df), a31 = hn::Zero(df);
@@ -1340,7 +1340,8 @@ HWY_NOINLINE void FirstLayerBlockF32(DF df, const conv2d_dims& dims, const float
           emit(a31, b1, yp + 3 * d.out_c + N), emit(a41, b1, yp + 4 * d.out_c + N), emit(a51, b1, yp + 5 * d.out_c + N);
         }
       }
-      for (; ow < ow1; ++ow, yp += d.out_c) {
+      for (; ow < ow1; ++ow) {  // a chunk narrower than a tile
+        float* yp = at(ow);
         const float* q = buf + (ow - ow0) * px_step;
         auto a0 = hn::Zero(df), a1 = hn::Zero(df);
         const float* wp = wt;

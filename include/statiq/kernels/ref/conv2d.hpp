@@ -38,15 +38,7 @@ constexpr int conv2d_rows_last_input(const conv2d_dims& d, int row_end) {
 }
 }  // namespace detail
 
-// Whether conv2d_rows takes [row_begin, row_end): a non-empty range of d's output rows that reads at least one row
-// of the input, not padding alone (only a padding of a kernel's height or more has rows that read none).
-constexpr bool conv2d_rows_fit(const conv2d_dims& d, int row_begin, int row_end) {
-  if (row_begin < 0 || row_begin >= row_end || row_end > d.out_h) return false;
-  const int lo = detail::conv2d_rows_first_input(d, row_begin), hi = detail::conv2d_rows_last_input(d, row_end);
-  return (lo > 0 ? lo : 0) < (hi < d.in_h ? hi : d.in_h);
-}
-
-// The slice of d's output rows [row_begin, row_end); requires conv2d_rows_fit(d, row_begin, row_end). Its input
+// The slice of d's output rows [row_begin, row_end); requires conv2d_rows_fit (below). Its input
 // is the rows they read, its padding what of it lies outside d's input.
 constexpr conv2d_row_slice conv2d_rows(const conv2d_dims& d, int row_begin, int row_end) {
   const int lo = detail::conv2d_rows_first_input(d, row_begin), hi = detail::conv2d_rows_last_input(d, row_end);
@@ -60,6 +52,12 @@ constexpr conv2d_row_slice conv2d_rows(const conv2d_dims& d, int row_begin, int 
   s.x_offset = static_cast<std::size_t>(first) * d.in_w * d.in_c;
   s.y_offset = static_cast<std::size_t>(row_begin) * d.out_w * d.out_c;
   return s;
+}
+
+// Whether conv2d_rows takes [row_begin, row_end): a non-empty range of d's output rows that reads at least one row
+// of the input, not padding alone (only a padding of a kernel's height or more has rows that read none).
+constexpr bool conv2d_rows_fit(const conv2d_dims& d, int row_begin, int row_end) {
+  return row_begin >= 0 && row_begin < row_end && row_end <= d.out_h && conv2d_rows(d, row_begin, row_end).d.in_h > 0;
 }
 
 namespace ref {
