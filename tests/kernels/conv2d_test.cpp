@@ -42,6 +42,9 @@ std::size_t quad_first_layers = 0;
 // How many shapes the implicit (im2col-free) AVX2 convolution took, and of those how many assembled the segments
 // crossing the padding (an input too large to copy padded).
 std::size_t implicit_convs = 0, implicit_assembled = 0;
+// How many shapes ran border rows without their kernel rows in the padding (the AVX2 implicit convolution on its
+// padded copy), and how many of those with an input zero point the kernel multiplies as 0 (no compensation).
+std::size_t border_row_convs = 0, border_row_zero_zp = 0;
 // How many shapes were also computed as slices of output rows.
 std::size_t sliced_convs = 0;
 
@@ -56,9 +59,11 @@ std::vector<T> RefMaxPool2(const conv2d_dims& d, const T* y) {
 
 // Weight ranges: full [-127, 127], or 7-bit [-64, 64] (the GEMM's vpmaddubsw route is exact for these).
 // Requantization scales are 2^e, e uniform in [e_lo, e_hi) per channel.
+// kRandomZp: the input zero point drawn at random, else x_zp.
+constexpr int kRandomZp = 1000;
 template <class T>
 void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test::fill wf, int wmax,
-                    gemm_route route, std::size_t mis, double e_lo = -18.0, double e_hi = -6.0) {
+                    gemm_route route, std::size_t mis, double e_lo = -18.0, double e_hi = -6.0, int x_zp = kRandomZp) {
   constexpr int xlo = std::is_same_v<T, std::uint8_t> ? 0 : -128, xhi = std::is_same_v<T, std::uint8_t> ? 255 : 127;
   const int cin_g = d.in_c / d.groups;
   test::offset_buffer<T> x(static_cast<std::size_t>(d.in_h) * d.in_w * d.in_c, mis);
@@ -74,6 +79,7 @@ void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test
   for (auto& mm : m) mm = ref::quantize_multiplier(std::exp2(sd(rng)));
   qconv_params q;
   q.x_zero_point = std::uniform_int_distribution<int>(xlo, xhi)(rng);
+  if (x_zp != kRandomZp) q.x_zero_point = x_zp;
   q.y_zero_point = std::uniform_int_distribution<int>(xlo, xhi)(rng);
   q.multiplier = m.data();
   q.per_channel = (rng() % 4) != 0;
@@ -111,6 +117,19 @@ void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test
       !conv_detail::GemmOnInput(d) && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed.data()})) {
     ++implicit_convs;  // the pooled run below takes it too
     if (!conv_detail::ImplicitConvCopiesInput(d)) ++implicit_assembled;
+  }
+#endif
+#if STATIQ_AVX2_GEMM_PATHS
+  if (!(d.groups == 1 && d.in_c <= 4 && d.k_h * d.k_w * d.in_c <= conv_detail::kFirstLayerMaxK) &&
+      !conv_detail::GemmOnInput(d) && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed.data()}) &&
+      conv_detail::ImplicitConvCopiesInput(d) && conv_detail::ImplicitBorderRowsFit(d)) {
+    int kh0, kh1, kh0_last, kh1_last;
+    conv_detail::KernelRowsInside(d, 0, kh0, kh1);
+    conv_detail::KernelRowsInside(d, d.out_h - 1, kh0_last, kh1_last);
+    if (kh0 > 0 || kh1 < d.k_h || kh0_last > 0 || kh1_last < d.k_h) {
+      ++border_row_convs;
+      if (q.x_zero_point == (std::is_same_v<T, std::int8_t> ? -128 : 0)) ++border_row_zero_zp;
+    }
   }
 #endif
   // The same convolution with a 2x2 max pool fused: ref::max_pool_q over the reference output, bit for bit.
@@ -325,6 +344,51 @@ void TestConv2d() {
                                64, gemm_route::automatic, 4);
   CheckConvQOnce<std::uint8_t>(MakeDims(5, 5, 680, 64, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
                                64, gemm_route::automatic, 5);
+  // Border rows without their kernel rows in the padding (32-channel multiples on the padded copy): padding 1 and
+  // 2 (two rows of each border, each with its own kernel rows), rows of 3, 4 and 5 pixels (the last tile repeating
+  // 2, 1 or no pixels), stride 2, a vertical dilation, 5x5, an input so short that every output row is a border row,
+  // padding at the top only, 64 and 128 channels, u8 and s8, activations and weights at their bounds, and input zero
+  // points the kernel multiplies as 0 (u8 0, s8 -128: no compensation to add back).
+  {
+    std::size_t rep = 0;
+    for (int pad : {1, 2})
+      for (int w : {3, 4, 5, 9})
+        for (int cout : {32, 64}) {
+          const conv2d_dims d = MakeDims(7, w, 8, cout, 3, 3, 1, 1, pad, 1);
+          CheckConvQOnce<std::uint8_t>(d, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, rep++ % 8);
+          CheckConvQOnce<std::int8_t>(d, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, rep++ % 8);
+        }
+    for (auto xf : {test::fill::low, test::fill::high})
+      for (auto wf : {test::fill::low, test::fill::high}) {
+        CheckConvQOnce<std::uint8_t>(MakeDims(6, 7, 12, 32, 3, 3, 1, 1, 1, 1), rng, xf, wf, 64, gemm_route::automatic, 1);
+        CheckConvQOnce<std::int8_t>(MakeDims(6, 7, 12, 32, 3, 3, 1, 1, 1, 1), rng, xf, wf, 64, gemm_route::automatic, 2);
+      }
+    CheckConvQOnce<std::uint8_t>(MakeDims(9, 8, 16, 32, 3, 3, 2, 1, 1, 1), rng, test::fill::random, test::fill::random,
+                                 64, gemm_route::automatic, 3);
+    CheckConvQOnce<std::int8_t>(MakeDims(9, 9, 4, 96, 5, 5, 1, 1, 2, 1), rng, test::fill::random, test::fill::random,
+                                64, gemm_route::automatic, 4);
+    CheckConvQOnce<std::uint8_t>(MakeDims(2, 6, 8, 128, 3, 3, 1, 1, 1, 1), rng, test::fill::random,
+                                 test::fill::random, 64, gemm_route::automatic, 5);
+    conv2d_dims dh = MakeDims(12, 6, 8, 32, 3, 3, 1, 1, 2, 1);
+    dh.dil_h = 2;
+    dh.out_h = OutSize(dh.in_h, dh.pad_top, dh.pad_bottom, dh.k_h, dh.stride_h, dh.dil_h);
+    CheckConvQOnce<std::int8_t>(dh, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, 6);
+    conv2d_dims dt = MakeDims(8, 7, 8, 32, 3, 3, 1, 1, 1, 1);
+    dt.pad_top = 2;
+    dt.pad_bottom = 0;
+    dt.out_h = OutSize(dt.in_h, dt.pad_top, dt.pad_bottom, dt.k_h, dt.stride_h, dt.dil_h);
+    CheckConvQOnce<std::uint8_t>(dt, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, 7);
+    for (auto xf : {test::fill::random, test::fill::low}) {
+      CheckConvQOnce<std::uint8_t>(MakeDims(14, 14, 16, 32, 3, 3, 1, 1, 1, 1), rng, xf, test::fill::random, 64,
+                                   gemm_route::automatic, 0, -18.0, -6.0, 0);
+      CheckConvQOnce<std::int8_t>(MakeDims(14, 14, 16, 32, 3, 3, 1, 1, 1, 1), rng, xf, test::fill::random, 64,
+                                  gemm_route::automatic, 1, -18.0, -6.0, -128);
+    }
+  }
+  if (STATIQ_AVX2_GEMM_PATHS) {
+    CHECK(border_row_convs > 40);
+    CHECK(border_row_zero_zp >= 4);
+  }
   CHECK(pooled_convs > 0);
   CHECK(sliced_convs > 100);
   if (HWY_TARGET != HWY_SCALAR) CHECK(pooled_first_layers > 0);

@@ -790,28 +790,42 @@ HWY_INLINE void Emit3x4Bytes(const Sink<TOut>& out, const PanelPairRequant& ca, 
   Store32(y + 2 * st, r2);
 }
 
+// A window of a tile's groups: the border rows of the implicit convolution on the padded copy leave out their
+// kernel rows in the padding (conv_detail::ImplicitBorderRows).
+struct TileWindow {
+  std::size_t g_first;       // goff and the packed weights from group g_first on
+  const std::int32_t* bias;  // the sums' start per channel, in place of the packed bias'
+};
+
 // The wide tile of the segmented route (PanelsSegAVX2): 3 rows x panels p..p + 3 (32 channels, all full, one
 // block), 12 sums in named registers. Against Pairs4x2Bytes it loads 15 vectors per 12 QuadSteps instead of 6 per
 // 8 (Zen 3 issues 3 loads a cycle), and runs a third fewer tiles, each with its loop exit and its epilogue's
 // set-up: 28x28x32 -> 32 3x3 78.8 -> 78.2 us, 14x14x16 -> 32 10.7 -> 10.5 us on Zen 3. Rows as Pairs4x2Bytes' (no
 // partial group); cq, cq2: the requantization constants of panels p, p + 1 and p + 2, p + 3 (PairRequantCache).
+// win (goff != nullptr only): the groups [win->g_first, win->g_first + nseg * seg_groups) of the rows, from
+// win->bias.
 template <bool kFlip, class TOut>
 HWY_INLINE void Pairs3x4Bytes(const Sink<TOut>& out, const gemm_packed_view& pk, std::size_t m, std::size_t p,
                               const std::uint8_t* const* a, std::size_t nseg, std::size_t seg_groups,
-                              const PanelPairRequant* cq, const PanelPairRequant* cq2, const std::ptrdiff_t* goff) {
+                              const PanelPairRequant* cq, const PanelPairRequant* cq2, const std::ptrdiff_t* goff,
+                              const TileWindow* win = nullptr) {
   static_assert(!std::is_same_v<TOut, std::int32_t>, "8-bit outputs only");
-  HWY_DASSERT(p % 4 == 0 && nseg * seg_groups * gemm_kr == pk.k() && !out.pool4);
+  HWY_DASSERT(p % 4 == 0 && !out.pool4 && (goff != nullptr || win == nullptr));
+  const std::size_t g_first = win != nullptr ? win->g_first : 0;
+  HWY_DASSERT(win != nullptr ? (g_first + nseg * seg_groups) * gemm_kr <= pk.k()
+                             : nseg * seg_groups * gemm_kr == pk.k());
   const __m256i ones = _mm256_set1_epi16(1);
   const std::size_t gs = pk.group_stride(p);
-  const std::uint8_t* w = pk.group(p, 0);
-  const __m256i* bias = reinterpret_cast<const __m256i*>(reinterpret_cast<const std::int32_t*>(pk.bias()) + gemm_nr * p);
+  const std::uint8_t* w = pk.group(p, g_first);
+  const __m256i* bias = reinterpret_cast<const __m256i*>(
+      (win != nullptr ? win->bias : reinterpret_cast<const std::int32_t*>(pk.bias())) + gemm_nr * p);
   const __m256i b0 = _mm256_loadu_si256(bias), b1 = _mm256_loadu_si256(bias + 1);
   const __m256i b2 = _mm256_loadu_si256(bias + 2), b3 = _mm256_loadu_si256(bias + 3);
   __m256i c00 = b0, c01 = b1, c02 = b2, c03 = b3, c10 = b0, c11 = b1, c12 = b2, c13 = b3;
   __m256i c20 = b0, c21 = b1, c22 = b2, c23 = b3;
   if (goff != nullptr) {
     const std::uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2];
-    for (const std::ptrdiff_t *go = goff, *ge = goff + nseg * seg_groups; go != ge; ++go, w += gs) {
+    for (const std::ptrdiff_t *go = goff + g_first, *ge = go + nseg * seg_groups; go != ge; ++go, w += gs) {
       const std::ptrdiff_t o = *go;
       STATIQ_PAIRS_ROW_X4(0, a0 + o)
       STATIQ_PAIRS_ROW_X4(1, a1 + o)
@@ -988,10 +1002,12 @@ HWY_NOINLINE void SegTileAVX2(const gemm_packed_view& pk, const TIn* const* tab,
   TileAVX2<MR, NP, true>(pk, p, rt, nullptr, s, nseg, seg_groups);
   EmitAVX2<MR, NP>(out, pk, m, p, s);
 }
+// overlap: the 1 or 2 rows left after the 3-row tiles may be computed as the last 3 rows again, rewriting the
+// outputs of the others with the same bytes (the output does not overlap the rows' inputs).
 template <class TIn, class TOut>
 HWY_INLINE void PanelsSegAVX2(const gemm_packed_view& pk, std::size_t rows, const TIn* const* tab, std::size_t nseg,
                               std::size_t seg_groups, const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end,
-                              const std::ptrdiff_t* goff = nullptr) {
+                              const std::ptrdiff_t* goff = nullptr, bool overlap = false) {
   HWY_DASSERT((pk.flags() & gemm_pairs_fit_s16) != 0 && nseg * seg_groups * gemm_kr == pk.k());
   HWY_DASSERT(goff == nullptr || nseg <= kMaxSegAVX2);
   const PairRequantCache rq(out, pk, p_begin, p_end);
@@ -1005,12 +1021,17 @@ HWY_INLINE void PanelsSegAVX2(const gemm_packed_view& pk, std::size_t rows, cons
       for (std::size_t p0 = p_begin; p0 < p_end; p0 += pb) {
         const std::size_t p1 = p0 + pb < p_end ? p0 + pb : p_end;
         std::size_t m = 0;
-        for (; m + 3 <= rows; m += 3) {
+        const auto tile3 = [&](std::size_t m3) HWY_ATTR __attribute__((always_inline)) {
           for (std::size_t p = p0; p < p1; p += 4) {
             Pairs3x4Bytes<std::is_same_v<TIn, std::int8_t>>(
-                out, pk, m, p, reinterpret_cast<const std::uint8_t* const*>(tab + m * per_row), nseg, seg_groups,
+                out, pk, m3, p, reinterpret_cast<const std::uint8_t* const*>(tab + m3 * per_row), nseg, seg_groups,
                 rq.For(p), rq.For(p + 2), goff);
           }
+        };
+        for (; m + 3 <= rows; m += 3) tile3(m);
+        if (m < rows && rows >= 3 && overlap) {  // the last 3 rows again: the same bytes for the 1 or 2 first done
+          tile3(rows - 3);
+          m = rows;
         }
         for (std::size_t p = p0; p < p1 && m < rows; p += 2) {
           if (rows - m == 2) SegTileAVX2<2, 2>(pk, tab, nseg, seg_groups, out, m, p, goff);
