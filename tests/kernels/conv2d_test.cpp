@@ -43,8 +43,9 @@ std::size_t quad_first_layers = 0;
 // crossing the padding (an input too large to copy padded).
 std::size_t implicit_convs = 0, implicit_assembled = 0;
 // How many shapes ran border rows without their kernel rows in the padding (the AVX2 implicit convolution on its
-// padded copy), and how many of those with an input zero point the kernel multiplies as 0 (no compensation).
-std::size_t border_row_convs = 0, border_row_zero_zp = 0;
+// padded copy), how many also border columns without their kernel columns there, and how many of them with an
+// input zero point the kernel multiplies as 0 (no compensation to add back).
+std::size_t border_row_convs = 0, border_column_convs = 0, border_zero_zp = 0;
 // How many shapes were also computed as slices of output rows.
 std::size_t sliced_convs = 0;
 
@@ -123,12 +124,11 @@ void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test
   if (!(d.groups == 1 && d.in_c <= 4 && d.k_h * d.k_w * d.in_c <= conv_detail::kFirstLayerMaxK) &&
       !conv_detail::GemmOnInput(d) && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed.data()}) &&
       conv_detail::ImplicitConvCopiesInput(d) && conv_detail::ImplicitBorderRowsFit(d)) {
-    int kh0, kh1, kh0_last, kh1_last;
-    conv_detail::KernelRowsInside(d, 0, kh0, kh1);
-    conv_detail::KernelRowsInside(d, d.out_h - 1, kh0_last, kh1_last);
-    if (kh0 > 0 || kh1 < d.k_h || kh0_last > 0 || kh1_last < d.k_h) {
+    const conv_detail::BorderRegion region = conv_detail::ImplicitBorderRegion(d);
+    if (conv_detail::ImplicitBorderRowsTaken(d, region)) {
       ++border_row_convs;
-      if (q.x_zero_point == (std::is_same_v<T, std::int8_t> ? -128 : 0)) ++border_row_zero_zp;
+      if (conv_detail::ImplicitBorderColumnsTaken(d, gemm_packed_view{packed.data()}, region)) ++border_column_convs;
+      if (q.x_zero_point == (std::is_same_v<T, std::int8_t> ? -128 : 0)) ++border_zero_zp;
     }
   }
 #endif
@@ -344,15 +344,16 @@ void TestConv2d() {
                                64, gemm_route::automatic, 4);
   CheckConvQOnce<std::uint8_t>(MakeDims(5, 5, 680, 64, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
                                64, gemm_route::automatic, 5);
-  // Border rows without their kernel rows in the padding (32-channel multiples on the padded copy): padding 1 and
-  // 2 (two rows of each border, each with its own kernel rows), rows of 3, 4 and 5 pixels (the last tile repeating
-  // 2, 1 or no pixels), stride 2, a vertical dilation, 5x5, an input so short that every output row is a border row,
-  // padding at the top only, 64 and 128 channels, u8 and s8, activations and weights at their bounds, and input zero
-  // points the kernel multiplies as 0 (u8 0, s8 -128: no compensation to add back).
+  // Border pixels without their taps in the padding (32-channel multiples on the padded copy): padding 1 and 2
+  // (two rows and columns of each border, each with its own taps), rows of 3 to 9 pixels (the last tile repeating
+  // 2, 1 or no pixels; the border columns taken where the rest of a row is whole tiles: widths 5 and 8 with
+  // padding 1, 7 with padding 2), stride 2, a vertical dilation, 5x5, an input so short that every output row is a
+  // border row, padding at the top only, 64 to 128 channels (more than one block of panels: rows only), u8 and s8,
+  // activations and weights at their bounds, and input zero points the kernel multiplies as 0 (u8 0, s8 -128).
   {
     std::size_t rep = 0;
     for (int pad : {1, 2})
-      for (int w : {3, 4, 5, 9})
+      for (int w : {3, 4, 5, 7, 8, 9})
         for (int cout : {32, 64}) {
           const conv2d_dims d = MakeDims(7, w, 8, cout, 3, 3, 1, 1, pad, 1);
           CheckConvQOnce<std::uint8_t>(d, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, rep++ % 8);
@@ -386,8 +387,9 @@ void TestConv2d() {
     }
   }
   if (STATIQ_AVX2_GEMM_PATHS) {
-    CHECK(border_row_convs > 40);
-    CHECK(border_row_zero_zp >= 4);
+    CHECK(border_row_convs > 50);
+    CHECK(border_column_convs > 15);
+    CHECK(border_zero_zp >= 4);
   }
   CHECK(pooled_convs > 0);
   CHECK(sliced_convs > 100);

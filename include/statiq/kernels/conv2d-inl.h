@@ -830,19 +830,24 @@ struct PixelOrder {
 };
 
 #if STATIQ_AVX2_GEMM_PATHS
-// Border rows without their kernel rows in the padding. On the padded copy an output row whose kernel rows reach
-// into the top or bottom padding reads the input zero point there, whose products the packed bias' cancels (the
-// zero-point compensation). ImplicitBorderRows runs such a row over its kernel rows inside the input only (goff and
-// the packed weights from the first of them on), from a bias with the left-out kernel rows' share of the
-// compensation added back: bias'[c] + zp * (sum of those kernel rows' weights of channel c), zp as the kernel
-// multiplies it (s8 inputs: + 128). The sums equal the full window's (the same integers, added in another order).
-// A row runs in tiles of 3 pixels; one ending in 1 or 2 pixels ends with a tile of its last 3 (the same bytes
-// stored twice). A 3x3 layer with padding 1 leaves out a third of its first and last rows' taps: 4.8 % of the
-// multiply-adds of 14x14x16 -> 32, 2.4 % of 28x28x32 -> 32 (Zen 3: 10.38 -> 10.23 us, 77.5 -> 76.5 us).
-// Output channels: multiples of 32 up to 128 (the 3-row x 32-channel tile, every panel pair in the requantization
-// cache); rows of 3 pixels or more. (Leaving out the first and last columns' kernel columns too, as tiles of 3
-// pixels of a column, made the interior's tiles, no longer contiguous rows of the output, slower by more than the
-// columns saved.)
+// Border pixels without their taps in the padding (as oneDNN's int8 convolution without zero points). On the
+// padded copy a pixel whose window reaches into the padding reads the input zero point there, whose products the
+// packed bias' cancels (the zero-point compensation). ImplicitBorders runs such pixels over their taps inside the
+// input only, from a bias with the left-out taps' share of the compensation added back: bias'[c] + the packed
+// zero-point sums of the left-out kernel rows or columns (conv2d_q_border_sums_bytes). The sums equal the full
+// window's (the same integers, added in another order).
+// - Output rows with kernel rows in the top or bottom padding: goff and the packed weights from the first kernel
+//   row inside on; tiles of 3 pixels of the row.
+// - Where in_c % 4 == 0 (a group then holds one tap's values) and the rest of the other rows is whole tiles of 3,
+//   their first and last columns without their kernel columns in the padding: tiles of 3 pixels of a column, the
+//   kept groups listed in a table of their own and their weights copied in that order (one block of panels); the
+//   rest of each row with every tap. (Tiles of the rest crossing rows, no longer contiguous in the output, cost
+//   more than the columns saved: 28x28x32 -> 32 ran as fast as without the columns.)
+// A row or column ending in 1 or 2 pixels ends with a tile of its last 3 (the same bytes stored twice). A 3x3 layer
+// with padding 1: 14x14x16 -> 32 does 8.2 % fewer multiply-adds (10.38 -> 9.97 us on Zen 3), 28x28x32 -> 32 (rows
+// only) 2.1 % fewer (77.5 -> 76.5 us). Computing the zero-point sums per call instead of packing them cost 14x14x16
+// -> 32 0.3 us (short loops, mispredicted exits). Output channels: multiples of 32 up to 128 (the 3-row x
+// 32-channel tile, every panel pair in the requantization cache); rows of 3 pixels or more.
 inline constexpr std::size_t kBorderMaxChannels = 2 * gemm_detail::kCachedPairs * gemm_nr;
 
 inline bool ImplicitBorderRowsFit(const conv2d_dims& d) {
@@ -850,75 +855,161 @@ inline bool ImplicitBorderRowsFit(const conv2d_dims& d) {
          d.k_h <= kImplicitMaxKh;
 }
 
-// Kernel rows [kh0, kh1) of output row oh that lie inside the input.
+// Taps [t0, t1) of output position o along one axis (in inputs, pad before them, k taps dil apart, stride) that lie
+// inside the input.
+HWY_INLINE void TapsInside(int o, int in, int pad, int k, int stride, int dil, int& t0, int& t1) {
+  const int i0 = o * stride - pad;
+  t0 = 0;
+  t1 = k;
+  while (t0 < k && i0 + t0 * dil < 0) ++t0;
+  while (t1 > t0 && i0 + (t1 - 1) * dil >= in) --t1;
+}
+// Kernel rows [kh0, kh1) of output row oh, and kernel columns [kw0, kw1) of output column ow, inside the input.
 HWY_INLINE void KernelRowsInside(const conv2d_dims& d, int oh, int& kh0, int& kh1) {
-  const int ih0 = oh * d.stride_h - d.pad_top;
-  kh0 = 0;
-  kh1 = d.k_h;
-  while (kh0 < d.k_h && ih0 + kh0 * d.dil_h < 0) ++kh0;
-  while (kh1 > kh0 && ih0 + (kh1 - 1) * d.dil_h >= d.in_h) --kh1;
+  TapsInside(oh, d.in_h, d.pad_top, d.k_h, d.stride_h, d.dil_h, kh0, kh1);
+}
+HWY_INLINE void KernelColumnsInside(const conv2d_dims& d, int ow, int& kw0, int& kw1) {
+  TapsInside(ow, d.in_w, d.pad_left, d.k_w, d.stride_w, d.dil_w, kw0, kw1);
 }
 
-// Output rows [0, top) and [bottom, out_h), those with kernel rows in the padding, on the padded copy xp (rows of
-// padded_row values; goff: the offsets of a pixel's groups, kernel row by kernel row).
+inline constexpr std::size_t kBorderColumnBytes = 16 * 1024;  // a border column's weights, copied
+
+// Rows [0, top) and [bottom, out_h) have kernel rows in the padding; of rows [top, bottom), columns [0, left) and
+// [right, out_w) have kernel columns there.
+struct BorderRegion {
+  int top, bottom, left, right;
+};
+HWY_INLINE BorderRegion ImplicitBorderRegion(const conv2d_dims& d) {
+  BorderRegion b{0, d.out_h, 0, d.out_w};
+  const auto full_row = [&](int oh) {
+    int t0, t1;
+    KernelRowsInside(d, oh, t0, t1);
+    return t0 == 0 && t1 == d.k_h;
+  };
+  const auto full_column = [&](int ow) {
+    int t0, t1;
+    KernelColumnsInside(d, ow, t0, t1);
+    return t0 == 0 && t1 == d.k_w;
+  };
+  while (b.top < d.out_h && !full_row(b.top)) ++b.top;
+  while (b.bottom > b.top && !full_row(b.bottom - 1)) --b.bottom;
+  while (b.left < d.out_w && !full_column(b.left)) ++b.left;
+  while (b.right > b.left && !full_column(b.right - 1)) --b.right;
+  return b;
+}
+// Whether ImplicitBorders runs border rows (ImplicitBorderRowsFit assumed).
+HWY_INLINE bool ImplicitBorderRowsTaken(const conv2d_dims& d, const BorderRegion& b) {
+  return b.top > 0 || b.bottom < d.out_h;
+}
+// Whether it also runs the border columns of the other rows, and those rows whole.
+HWY_INLINE bool ImplicitBorderColumnsTaken(const conv2d_dims& d, const gemm_packed_view& pk, const BorderRegion& b) {
+  const std::size_t groups = static_cast<std::size_t>(d.k_h) * d.k_w * d.in_c / gemm_kr;
+  return ImplicitBorderRowsTaken(d, b) && d.in_c % 4 == 0 && pk.np() / gemm_nr <= gemm_block_panels &&
+         b.bottom - b.top >= 3 && (b.left > 0 || b.right < d.out_w) && b.right - b.left >= 3 &&
+         (b.right - b.left) % 3 == 0 && groups * pk.group_stride(0) <= kBorderColumnBytes;
+}
+
+// The border pixels on the padded copy xp (rows of padded_row values; goff: the offsets of a pixel's groups, kernel
+// row by kernel row; zp_sums_bytes: the blob's zero-point sums). Runs the border rows of region; where
+// ImplicitBorderColumnsTaken, also the other rows (their border columns, then the rest) and returns true; else
+// returns false and leaves rows [region.top, region.bottom) to the caller.
 template <class TIn, class TOut>
-HWY_NOINLINE void ImplicitBorderRows(const conv2d_dims& d, const gemm_packed_view& pk, const TIn* HWY_RESTRICT xp,
-                                     std::size_t padded_row, const std::ptrdiff_t* goff, int top, int bottom,
-                                     const gemm_detail::Sink<TOut>& out) {
+HWY_NOINLINE bool ImplicitBorders(const conv2d_dims& d, const gemm_packed_view& pk, const std::uint8_t* zp_sums_bytes,
+                                  const TIn* HWY_RESTRICT xp, std::size_t padded_row, const std::ptrdiff_t* goff,
+                                  const BorderRegion& region, const gemm_detail::Sink<TOut>& out) {
   constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
   const std::size_t nc = static_cast<std::size_t>(d.out_c), panels = nc / gemm_nr;
-  const std::size_t segg = static_cast<std::size_t>(d.k_w) * d.in_c / gemm_kr;
-  const std::int32_t zpk = pk.x_zp() + (kFlip ? 128 : 0);  // the padding's value as the kernel multiplies it
-  // sums[kh * nc + c]: zpk times the weights of channel c in kernel row kh (modulo 2^32, as the sums)
-  HWY_ALIGN std::int32_t sums[kImplicitMaxKh * kBorderMaxChannels];
-  if (zpk != 0) {
-    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1), vzp = _mm256_set1_epi32(zpk);
-    for (std::size_t p = 0; p < panels; ++p) {
-      const std::size_t gs = pk.group_stride(p);
-      const std::uint8_t* w = pk.group(p, 0);
-      for (std::size_t kh = 0; kh < static_cast<std::size_t>(d.k_h); ++kh) {
-        __m256i acc = _mm256_setzero_si256();
-        for (std::size_t g = 0; g < segg; ++g, w += gs) {
-          const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
-          acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, wv), ones16));
-        }
-        _mm256_store_si256(reinterpret_cast<__m256i*>(sums + kh * nc + p * gemm_nr), _mm256_mullo_epi32(acc, vzp));
-      }
-    }
-  }
-  const gemm_detail::PairRequantCache rq(out, pk, 0, panels);
-  const std::int32_t* bias = reinterpret_cast<const std::int32_t*>(pk.bias());
-  HWY_ALIGN std::int32_t row_bias[kBorderMaxChannels];
-  const std::size_t ow_step = static_cast<std::size_t>(d.stride_w) * d.in_c;
+  const std::size_t k_h = static_cast<std::size_t>(d.k_h), k_w = static_cast<std::size_t>(d.k_w);
+  const std::size_t segg = k_w * d.in_c / gemm_kr, groups = k_h * segg;
   const std::size_t out_w = static_cast<std::size_t>(d.out_w);
+  const int top = region.top, bottom = region.bottom, left = region.left, right = region.right;
+  const std::size_t gs = pk.group_stride(0);
+  const bool columns = ImplicitBorderColumnsTaken(d, pk, region);
+  // bias' plus the packed zero-point sums (conv2d_q_border_sums_bytes) of the kernel rows outside [kh0, kh1) and
+  // the kernel columns outside [kw0, kw1) (a pixel leaves out rows or columns, not both), into b
+  const std::int32_t* bias = reinterpret_cast<const std::int32_t*>(pk.bias());
+  const std::int32_t* zp_sums = reinterpret_cast<const std::int32_t*>(zp_sums_bytes);
+  const std::size_t np = panels * gemm_nr;
+  const auto window_bias = [&](std::size_t kh0, std::size_t kh1, std::size_t c0, std::size_t c1,
+                               std::int32_t* b) HWY_ATTR {
+    for (std::size_t c = 0; c < nc; c += gemm_nr) {
+      __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c));
+      const auto add = [&](std::size_t word) HWY_ATTR {
+        v = _mm256_add_epi32(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(zp_sums + word * np + c)));
+      };
+      for (std::size_t kh = 0; kh < kh0; ++kh) add(kh);
+      for (std::size_t kh = kh1; kh < k_h; ++kh) add(kh);
+      for (std::size_t kw = 0; kw < c0; ++kw) add(k_h + kw);
+      for (std::size_t kw = c1; kw < k_w; ++kw) add(k_h + kw);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(b + c), v);
+    }
+  };
+  const gemm_detail::PairRequantCache rq(out, pk, 0, panels);
+  HWY_ALIGN std::int32_t win_bias[kBorderMaxChannels];
+  const std::size_t oh_step = static_cast<std::size_t>(d.stride_h) * padded_row;
+  const std::size_t ow_step = static_cast<std::size_t>(d.stride_w) * d.in_c;
+  const auto row_of = [&](std::size_t oh) { return reinterpret_cast<const std::uint8_t*>(xp + oh * oh_step); };
   const auto border_row = [&](int oh) HWY_ATTR {
     int kh0, kh1;
     KernelRowsInside(d, oh, kh0, kh1);
-    for (std::size_t c = 0; c < nc; c += gemm_nr) {
-      __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c));
-      if (zpk != 0) {
-        for (int kh = 0; kh < kh0; ++kh)
-          v = _mm256_add_epi32(v, _mm256_load_si256(reinterpret_cast<const __m256i*>(sums + kh * nc + c)));
-        for (int kh = kh1; kh < d.k_h; ++kh)
-          v = _mm256_add_epi32(v, _mm256_load_si256(reinterpret_cast<const __m256i*>(sums + kh * nc + c)));
-      }
-      _mm256_store_si256(reinterpret_cast<__m256i*>(row_bias + c), v);
-    }
-    const gemm_detail::TileWindow win{static_cast<std::size_t>(kh0) * segg, row_bias};
-    const std::size_t groups = static_cast<std::size_t>(kh1 - kh0) * segg;
-    const std::uint8_t* row =
-        reinterpret_cast<const std::uint8_t*>(xp + static_cast<std::size_t>(oh) * d.stride_h * padded_row);
+    window_bias(static_cast<std::size_t>(kh0), static_cast<std::size_t>(kh1), 0, k_w, win_bias);
+    const gemm_detail::TileWindow win{static_cast<std::size_t>(kh0) * segg, win_bias};
+    const std::size_t n = static_cast<std::size_t>(kh1 - kh0) * segg;
+    const std::uint8_t* row = row_of(static_cast<std::size_t>(oh));
     for (std::size_t ow = 0; ow < out_w;) {
       const std::uint8_t* a[3] = {row + ow * ow_step, row + (ow + 1) * ow_step, row + (ow + 2) * ow_step};
       const std::size_t m = static_cast<std::size_t>(oh) * out_w + ow;
       for (std::size_t p = 0; p < panels; p += 4)
-        gemm_detail::Pairs3x4Bytes<kFlip>(out, pk, m, p, a, 1, groups, rq.For(p), rq.For(p + 2), goff, &win);
+        gemm_detail::Pairs3x4Bytes<kFlip>(out, pk, m, p, a, 1, n, rq.For(p), rq.For(p + 2), goff, &win);
       ow += 3;
       if (ow < out_w && ow + 3 > out_w) ow = out_w - 3;  // the last tile ends at the row's end
     }
   };
   for (int oh = 0; oh < top; ++oh) border_row(oh);
   for (int oh = bottom; oh < d.out_h; ++oh) border_row(oh);
+  if (!columns) return false;
+
+  // The border columns of rows [top, bottom): a column's pixels lie out_w pixels apart in the output (a sink of that
+  // stride, row m = oh).
+  HWY_ALIGN std::uint8_t col_w[kBorderColumnBytes];
+  std::ptrdiff_t col_goff[kBorderColumnBytes / (gemm_nr * gemm_kr)];
+  const std::size_t rows = static_cast<std::size_t>(bottom - top), gu = segg / k_w;
+  const auto border_column = [&](int ow) HWY_ATTR {
+    int c0, c1;
+    KernelColumnsInside(d, ow, c0, c1);
+    window_bias(0, k_h, static_cast<std::size_t>(c0), static_cast<std::size_t>(c1), win_bias);
+    const std::size_t kept = static_cast<std::size_t>(c1 - c0) * gu;  // groups of a kernel row
+    for (std::size_t kh = 0; kh < k_h; ++kh) {
+      const std::size_t g = kh * segg + static_cast<std::size_t>(c0) * gu;
+      std::memcpy(col_goff + kh * kept, goff + g, kept * sizeof(std::ptrdiff_t));
+      std::memcpy(col_w + kh * kept * gs, pk.group(0, g), kept * gs);
+    }
+    const gemm_detail::TileWindow win{0, win_bias, col_w};
+    const gemm_detail::Sink<TOut> col{out.y + static_cast<std::size_t>(ow) * nc, out_w * nc, out.zp, out.lo, out.hi,
+                                      nc, false, out.short_rq};
+    const std::size_t at = static_cast<std::size_t>(ow) * ow_step;
+    for (std::size_t i = 0; i < rows;) {
+      const std::size_t oh = static_cast<std::size_t>(top) + i;
+      const std::uint8_t* a[3] = {row_of(oh) + at, row_of(oh + 1) + at, row_of(oh + 2) + at};
+      for (std::size_t p = 0; p < panels; p += 4)
+        gemm_detail::Pairs3x4Bytes<kFlip>(col, pk, oh, p, a, 1, k_h * kept, rq.For(p), rq.For(p + 2), col_goff, &win);
+      i += 3;
+      if (i < rows && i + 3 > rows) i = rows - 3;  // the last tile ends at the column's end
+    }
+  };
+  for (int ow = 0; ow < left; ++ow) border_column(ow);
+  for (int ow = right; ow < d.out_w; ++ow) border_column(ow);
+
+  // The rest of each row, every tap: whole tiles of 3, contiguous in the output.
+  for (std::size_t oh = static_cast<std::size_t>(top); oh < static_cast<std::size_t>(bottom); ++oh) {
+    const std::uint8_t* row = row_of(oh);
+    for (std::size_t ow = static_cast<std::size_t>(left); ow < static_cast<std::size_t>(right); ow += 3) {
+      const std::uint8_t* a[3] = {row + ow * ow_step, row + (ow + 1) * ow_step, row + (ow + 2) * ow_step};
+      for (std::size_t p = 0; p < panels; p += 4)
+        gemm_detail::Pairs3x4Bytes<kFlip>(out, pk, oh * out_w + ow, p, a, 1, groups, rq.For(p), rq.For(p + 2), goff);
+    }
+  }
+  return true;
 }
 #endif
 
@@ -981,23 +1072,13 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
   std::size_t m_begin = 0, m_end = rows;
 #if STATIQ_AVX2_GEMM_PATHS
   if constexpr (!kPool) {
-    if (offsets && ImplicitBorderRowsFit(d)) {
-      int top = 0, bottom = d.out_h, kh0, kh1;
-      for (; top < d.out_h; ++top) {
-        KernelRowsInside(d, top, kh0, kh1);
-        if (kh0 == 0 && kh1 == d.k_h) break;
-      }
-      for (; bottom > top; --bottom) {
-        KernelRowsInside(d, bottom - 1, kh0, kh1);
-        if (kh0 == 0 && kh1 == d.k_h) break;
-      }
-      if (top > 0 || bottom < d.out_h) {
-        const gemm_detail::Sink<TOut> out{y, static_cast<std::size_t>(d.out_c), y_zp, lo, hi,
-                                          static_cast<std::size_t>(d.out_c), false, short_rq};
-        ImplicitBorderRows(d, pk, scratch, padded_row, goff, top, bottom, out);
-        m_begin = static_cast<std::size_t>(top) * d.out_w;
-        m_end = static_cast<std::size_t>(bottom) * d.out_w;
-      }
+    const BorderRegion region = ImplicitBorderRegion(d);
+    if (offsets && ImplicitBorderRowsFit(d) && ImplicitBorderRowsTaken(d, region)) {
+      const gemm_detail::Sink<TOut> out{y, static_cast<std::size_t>(d.out_c), y_zp, lo, hi,
+                                        static_cast<std::size_t>(d.out_c), false, short_rq};
+      if (ImplicitBorders(d, pk, packed + conv2d_q_group_bytes(d), scratch, padded_row, goff, region, out)) return;
+      m_begin = static_cast<std::size_t>(region.top) * d.out_w;
+      m_end = static_cast<std::size_t>(region.bottom) * d.out_w;
     }
   }
 #endif

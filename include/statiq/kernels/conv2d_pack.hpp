@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "statiq/kernels/pack.hpp"
 #include "statiq/kernels/ref/conv2d_q.hpp"
@@ -42,9 +43,19 @@ constexpr pool2d_dims conv2d_q_pool2_dims(const conv2d_dims& d) {
   return p;
 }
 
+// Behind the groups' blobs, for groups == 1: the input zero point times the sum of each kernel row's and each
+// kernel column's weights, per output channel (s32, little-endian, modulo 2^32; the zero point as the kernel
+// multiplies it: + 128 for s8 inputs). Kernel row kh's word for channel c is word kh * np + c, kernel column kw's
+// (k_h + kw) * np + c (np: out_c padded to the GEMM's panels). The implicit convolution's border pixels leave out
+// their taps in the padding and add these back for them (conv_detail::ImplicitBorders).
+constexpr std::size_t conv2d_q_border_sums_bytes(const conv2d_dims& d) {
+  return d.groups == 1 ? 4 * static_cast<std::size_t>(d.k_h + d.k_w) * gemm_padded_n(static_cast<std::size_t>(d.out_c))
+                       : 0;
+}
+
 // Bytes of the packed blob: size static arrays with it.
 constexpr std::size_t conv2d_q_packed_size(const conv2d_dims& d) {
-  return static_cast<std::size_t>(d.groups) * conv2d_q_group_bytes(d);
+  return static_cast<std::size_t>(d.groups) * conv2d_q_group_bytes(d) + conv2d_q_border_sums_bytes(d);
 }
 
 // Packs w (OHWI s8), bias (s32, may be null), q.x_zero_point and q's multipliers into out
@@ -58,6 +69,26 @@ constexpr void pack_conv2d_q(const conv2d_dims& d, const qconv_params& q, const 
     pack_gemm_weights<TIn>(cout_g, k, w + g * cout_g * k, bias ? bias + g * cout_g : nullptr, q.x_zero_point,
                            q.per_channel ? q.multiplier + g * cout_g : q.multiplier, q.per_channel,
                            out + g * conv2d_q_group_bytes(d), route);
+  }
+  if (d.groups != 1) return;
+  const std::uint32_t zp = static_cast<std::uint32_t>(q.x_zero_point + (std::is_same_v<TIn, std::int8_t> ? 128 : 0));
+  const std::size_t np = gemm_padded_n(cout_g), k_h = static_cast<std::size_t>(d.k_h);
+  const std::size_t k_w = static_cast<std::size_t>(d.k_w), in_c = static_cast<std::size_t>(d.in_c);
+  std::uint8_t* sums = out + conv2d_q_group_bytes(d);
+  for (std::size_t i = 0; i < conv2d_q_border_sums_bytes(d); ++i) sums[i] = 0;
+  for (std::size_t c = 0; c < cout_g; ++c) {
+    for (std::size_t kh = 0; kh < k_h; ++kh) {
+      for (std::size_t kw = 0; kw < k_w; ++kw) {
+        std::uint32_t s = 0;
+        for (std::size_t ci = 0; ci < in_c; ++ci)
+          s += static_cast<std::uint32_t>(static_cast<std::int32_t>(w[c * k + (kh * k_w + kw) * in_c + ci]));
+        s *= zp;
+        std::uint8_t* row = sums + 4 * (kh * np + c);
+        std::uint8_t* col = sums + 4 * ((k_h + kw) * np + c);
+        detail::store_u32(row, detail::load_u32(row) + s);
+        detail::store_u32(col, detail::load_u32(col) + s);
+      }
+    }
   }
 }
 

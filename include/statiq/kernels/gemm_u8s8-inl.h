@@ -790,11 +790,12 @@ HWY_INLINE void Emit3x4Bytes(const Sink<TOut>& out, const PanelPairRequant& ca, 
   Store32(y + 2 * st, r2);
 }
 
-// A window of a tile's groups: the border rows of the implicit convolution on the padded copy leave out their
-// kernel rows in the padding (conv_detail::ImplicitBorderRows).
+// A window of a tile's groups: the border pixels of the implicit convolution on the padded copy leave out their taps
+// in the padding (conv_detail::ImplicitBorders).
 struct TileWindow {
-  std::size_t g_first;       // goff and the packed weights from group g_first on
-  const std::int32_t* bias;  // the sums' start per channel, in place of the packed bias'
+  std::size_t g_first;                // goff and the packed weights from group g_first on
+  const std::int32_t* bias;           // the sums' start per channel, in place of the packed bias'
+  const std::uint8_t* w = nullptr;    // or the weights here: group j of panel p at w + j * gs + p * kGroupBytes
 };
 
 // The wide tile of the segmented route (PanelsSegAVX2): 3 rows x panels p..p + 3 (32 channels, all full, one
@@ -816,7 +817,7 @@ HWY_INLINE void Pairs3x4Bytes(const Sink<TOut>& out, const gemm_packed_view& pk,
                              : nseg * seg_groups * gemm_kr == pk.k());
   const __m256i ones = _mm256_set1_epi16(1);
   const std::size_t gs = pk.group_stride(p);
-  const std::uint8_t* w = pk.group(p, g_first);
+  const std::uint8_t* w = win != nullptr && win->w != nullptr ? win->w + p * kGroupBytes : pk.group(p, g_first);
   const __m256i* bias = reinterpret_cast<const __m256i*>(
       (win != nullptr ? win->bias : reinterpret_cast<const std::int32_t*>(pk.bias())) + gemm_nr * p);
   const __m256i b0 = _mm256_loadu_si256(bias), b1 = _mm256_loadu_si256(bias + 1);
