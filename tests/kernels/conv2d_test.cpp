@@ -345,11 +345,11 @@ void TestConv2d() {
   CheckConvQOnce<std::uint8_t>(MakeDims(5, 5, 680, 64, 3, 3, 1, 1, 1, 1), rng, test::fill::random, test::fill::random,
                                64, gemm_route::automatic, 5);
   // Border pixels without their taps in the padding (32-channel multiples on the padded copy): padding 1 and 2
-  // (two rows and columns of each border, each with its own taps), rows of 3 to 9 pixels (the last tile repeating
-  // 2, 1 or no pixels; the border columns taken where the rest of a row is whole tiles: widths 5 and 8 with
-  // padding 1, 7 with padding 2), stride 2, a vertical dilation, 5x5, an input so short that every output row is a
-  // border row, padding at the top only, 64 to 128 channels (more than one block of panels: rows only), u8 and s8,
-  // activations and weights at their bounds, and input zero points the kernel multiplies as 0 (u8 0, s8 -128).
+  // (two rows and columns of each border, each with its own taps), rows of 3 to 9 pixels (the last tile of a row
+  // or column repeating 2, 1 or no pixels; 0, 1 or 2 columns of the rest left over from its whole tiles), stride 2,
+  // a vertical dilation, 5x5, an input so short that every output row is a border row, padding at the top only, 64
+  // to 128 channels (more than one block of panels: border rows only, on the padded copy), u8 and s8, activations
+  // and weights at their bounds, and input zero points the kernel multiplies as 0 (u8 0, s8 -128).
   {
     std::size_t rep = 0;
     for (int pad : {1, 2})

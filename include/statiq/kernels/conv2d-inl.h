@@ -832,22 +832,19 @@ struct PixelOrder {
 #if STATIQ_AVX2_GEMM_PATHS
 // Border pixels without their taps in the padding (as oneDNN's int8 convolution without zero points). On the
 // padded copy a pixel whose window reaches into the padding reads the input zero point there, whose products the
-// packed bias' cancels (the zero-point compensation). ImplicitBorders runs such pixels over their taps inside the
-// input only, from a bias with the left-out taps' share of the compensation added back: bias'[c] + the packed
-// zero-point sums of the left-out kernel rows or columns (conv2d_q_border_sums_bytes). The sums equal the full
-// window's (the same integers, added in another order).
+// packed bias' cancels (the zero-point compensation). Here such pixels run over their taps inside the input only,
+// from a bias with the left-out taps' share of the compensation added back: bias'[c] + the packed zero-point sums
+// of the left-out kernel rows or columns (conv2d_q_border_sums_bytes). The sums equal the full window's (the same
+// integers, added in another order).
 // - Output rows with kernel rows in the top or bottom padding: goff and the packed weights from the first kernel
-//   row inside on; tiles of 3 pixels of the row.
-// - Where in_c % 4 == 0 (a group then holds one tap's values) and the rest of the other rows is whole tiles of 3,
-//   their first and last columns without their kernel columns in the padding: tiles of 3 pixels of a column, the
-//   kept groups listed in a table of their own and their weights copied in that order (one block of panels); the
-//   rest of each row with every tap. (Tiles of the rest crossing rows, no longer contiguous in the output, cost
-//   more than the columns saved: 28x28x32 -> 32 ran as fast as without the columns.)
-// A row or column ending in 1 or 2 pixels ends with a tile of its last 3 (the same bytes stored twice). A 3x3 layer
-// with padding 1: 14x14x16 -> 32 does 8.2 % fewer multiply-adds (10.38 -> 9.97 us on Zen 3), 28x28x32 -> 32 (rows
-// only) 2.1 % fewer (77.5 -> 76.5 us). Computing the zero-point sums per call instead of packing them cost 14x14x16
-// -> 32 0.3 us (short loops, mispredicted exits). Output channels: multiples of 32 up to 128 (the 3-row x
-// 32-channel tile, every panel pair in the requantization cache); rows of 3 pixels or more.
+//   row inside on; tiles of 3 pixels of the row (ImplicitBorderRows, BorderTiles::Row).
+// - Where in_c % 4 == 0 (a group then holds one tap's values), also the first and last columns of the other rows,
+//   without their kernel columns in the padding, and then no padded copy at all (ImplicitConvBorders).
+// A row or column ending in 1 or 2 pixels ends with a tile of its last 3 (the same bytes stored twice). Zen 3,
+// 3x3 with padding 1: 14x14x16 -> 32 does 8 % fewer multiply-adds, 10.38 -> 9.89 us; 28x28x32 -> 32 4 %, 77.5
+// -> 75.6 us. Computing the zero-point sums per call instead of packing them cost 14x14x16 -> 32 0.3 us (short
+// loops, mispredicted exits). Output channels: multiples of 32 up to 128 (the 3-row x 32-channel tile, every
+// panel pair in the requantization cache); rows of 3 pixels or more.
 inline constexpr std::size_t kBorderMaxChannels = 2 * gemm_detail::kCachedPairs * gemm_nr;
 
 inline bool ImplicitBorderRowsFit(const conv2d_dims& d) {
@@ -901,37 +898,32 @@ HWY_INLINE BorderRegion ImplicitBorderRegion(const conv2d_dims& d) {
 HWY_INLINE bool ImplicitBorderRowsTaken(const conv2d_dims& d, const BorderRegion& b) {
   return b.top > 0 || b.bottom < d.out_h;
 }
-// Whether it also runs the border columns of the other rows, and those rows whole.
+// Whether ImplicitConvBorders takes the convolution (border columns too; one block of panels for their copied
+// weights; 3 rows or more between the border rows, for the columns' tiles).
 HWY_INLINE bool ImplicitBorderColumnsTaken(const conv2d_dims& d, const gemm_packed_view& pk, const BorderRegion& b) {
   const std::size_t groups = static_cast<std::size_t>(d.k_h) * d.k_w * d.in_c / gemm_kr;
   return ImplicitBorderRowsTaken(d, b) && d.in_c % 4 == 0 && pk.np() / gemm_nr <= gemm_block_panels &&
-         b.bottom - b.top >= 3 && (b.left > 0 || b.right < d.out_w) && b.right - b.left >= 3 &&
-         (b.right - b.left) % 3 == 0 && groups * pk.group_stride(0) <= kBorderColumnBytes;
+         b.bottom - b.top >= 3 && (b.left > 0 || b.right < d.out_w) &&
+         groups * pk.group_stride(0) <= kBorderColumnBytes;
 }
 
-// The border pixels on the padded copy xp (rows of padded_row values; goff: the offsets of a pixel's groups, kernel
-// row by kernel row; zp_sums_bytes: the blob's zero-point sums). Runs the border rows of region; where
-// ImplicitBorderColumnsTaken, also the other rows (their border columns, then the rest) and returns true; else
-// returns false and leaves rows [region.top, region.bottom) to the caller.
-template <class TIn, class TOut>
-HWY_NOINLINE bool ImplicitBorders(const conv2d_dims& d, const gemm_packed_view& pk, const std::uint8_t* zp_sums_bytes,
-                                  const TIn* HWY_RESTRICT xp, std::size_t padded_row, const std::ptrdiff_t* goff,
-                                  const BorderRegion& region, const gemm_detail::Sink<TOut>& out) {
-  constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
-  const std::size_t nc = static_cast<std::size_t>(d.out_c), panels = nc / gemm_nr;
-  const std::size_t k_h = static_cast<std::size_t>(d.k_h), k_w = static_cast<std::size_t>(d.k_w);
-  const std::size_t segg = k_w * d.in_c / gemm_kr, groups = k_h * segg;
-  const std::size_t out_w = static_cast<std::size_t>(d.out_w);
-  const int top = region.top, bottom = region.bottom, left = region.left, right = region.right;
-  const std::size_t gs = pk.group_stride(0);
-  const bool columns = ImplicitBorderColumnsTaken(d, pk, region);
-  // bias' plus the packed zero-point sums (conv2d_q_border_sums_bytes) of the kernel rows outside [kh0, kh1) and
-  // the kernel columns outside [kw0, kw1) (a pixel leaves out rows or columns, not both), into b
-  const std::int32_t* bias = reinterpret_cast<const std::int32_t*>(pk.bias());
-  const std::int32_t* zp_sums = reinterpret_cast<const std::int32_t*>(zp_sums_bytes);
-  const std::size_t np = panels * gemm_nr;
-  const auto window_bias = [&](std::size_t kh0, std::size_t kh1, std::size_t c0, std::size_t c1,
-                               std::int32_t* b) HWY_ATTR {
+// What the border tiles share: the blob, the sink, the requantization cache and the zero-point sums.
+template <class TOut>
+struct BorderTiles {
+  const conv2d_dims& d;
+  const gemm_packed_view& pk;
+  const gemm_detail::Sink<TOut>& out;
+  const gemm_detail::PairRequantCache& rq;
+  const std::int32_t* zp_sums;  // the blob's (conv2d_q_border_sums_bytes)
+  std::size_t nc, panels, segg;
+
+  // bias' plus the zero-point sums of the kernel rows outside [kh0, kh1) and the kernel columns outside [kw0, kw1)
+  // (a pixel leaves out rows or columns, not both), into b
+  HWY_INLINE void WindowBias(std::size_t kh0, std::size_t kh1, std::size_t kw0, std::size_t kw1,
+                             std::int32_t* HWY_RESTRICT b) const {
+    const std::int32_t* bias = reinterpret_cast<const std::int32_t*>(pk.bias());
+    const std::size_t k_h = static_cast<std::size_t>(d.k_h), k_w = static_cast<std::size_t>(d.k_w);
+    const std::size_t np = panels * gemm_nr;
     for (std::size_t c = 0; c < nc; c += gemm_nr) {
       __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c));
       const auto add = [&](std::size_t word) HWY_ATTR {
@@ -939,77 +931,175 @@ HWY_NOINLINE bool ImplicitBorders(const conv2d_dims& d, const gemm_packed_view& 
       };
       for (std::size_t kh = 0; kh < kh0; ++kh) add(kh);
       for (std::size_t kh = kh1; kh < k_h; ++kh) add(kh);
-      for (std::size_t kw = 0; kw < c0; ++kw) add(k_h + kw);
-      for (std::size_t kw = c1; kw < k_w; ++kw) add(k_h + kw);
+      for (std::size_t kw = 0; kw < kw0; ++kw) add(k_h + kw);
+      for (std::size_t kw = kw1; kw < k_w; ++kw) add(k_h + kw);
       _mm256_store_si256(reinterpret_cast<__m256i*>(b + c), v);
     }
-  };
-  const gemm_detail::PairRequantCache rq(out, pk, 0, panels);
-  HWY_ALIGN std::int32_t win_bias[kBorderMaxChannels];
-  const std::size_t oh_step = static_cast<std::size_t>(d.stride_h) * padded_row;
-  const std::size_t ow_step = static_cast<std::size_t>(d.stride_w) * d.in_c;
-  const auto row_of = [&](std::size_t oh) { return reinterpret_cast<const std::uint8_t*>(xp + oh * oh_step); };
-  const auto border_row = [&](int oh) HWY_ATTR {
+  }
+  // One tile: sink o, row m, pixels' windows at a[0..2], n groups listed at goff (win: see gemm_detail::TileWindow).
+  template <bool kFlip>
+  HWY_INLINE void Tile(const gemm_detail::Sink<TOut>& o, std::size_t m, const std::uint8_t* const* a, std::size_t n,
+                       const std::ptrdiff_t* goff, const gemm_detail::TileWindow* win) const {
+    for (std::size_t p = 0; p < panels; p += 4)
+      gemm_detail::Pairs3x4Bytes<kFlip>(o, pk, m, p, a, 1, n, rq.For(p), rq.For(p + 2), goff, win);
+  }
+  // Border row oh without its kernel rows in the padding; row: the padded row of its windows' first kernel row
+  // (padded_row values; goff_pad: the offsets of a pixel's groups there); tiles of 3 pixels, the last one ending at
+  // the row's end.
+  template <bool kFlip>
+  HWY_INLINE void Row(int oh, const std::uint8_t* row, const std::ptrdiff_t* goff_pad, std::int32_t* win_bias) const {
     int kh0, kh1;
     KernelRowsInside(d, oh, kh0, kh1);
-    window_bias(static_cast<std::size_t>(kh0), static_cast<std::size_t>(kh1), 0, k_w, win_bias);
+    WindowBias(static_cast<std::size_t>(kh0), static_cast<std::size_t>(kh1), 0, static_cast<std::size_t>(d.k_w),
+               win_bias);
     const gemm_detail::TileWindow win{static_cast<std::size_t>(kh0) * segg, win_bias};
-    const std::size_t n = static_cast<std::size_t>(kh1 - kh0) * segg;
-    const std::uint8_t* row = row_of(static_cast<std::size_t>(oh));
+    const std::size_t n = static_cast<std::size_t>(kh1 - kh0) * segg, out_w = static_cast<std::size_t>(d.out_w);
+    const std::size_t ow_step = static_cast<std::size_t>(d.stride_w) * d.in_c;
     for (std::size_t ow = 0; ow < out_w;) {
       const std::uint8_t* a[3] = {row + ow * ow_step, row + (ow + 1) * ow_step, row + (ow + 2) * ow_step};
-      const std::size_t m = static_cast<std::size_t>(oh) * out_w + ow;
-      for (std::size_t p = 0; p < panels; p += 4)
-        gemm_detail::Pairs3x4Bytes<kFlip>(out, pk, m, p, a, 1, n, rq.For(p), rq.For(p + 2), goff, &win);
+      Tile<kFlip>(out, static_cast<std::size_t>(oh) * out_w + ow, a, n, goff_pad, &win);
       ow += 3;
       if (ow < out_w && ow + 3 > out_w) ow = out_w - 3;  // the last tile ends at the row's end
     }
-  };
-  for (int oh = 0; oh < top; ++oh) border_row(oh);
-  for (int oh = bottom; oh < d.out_h; ++oh) border_row(oh);
-  if (!columns) return false;
+  }
+};
 
-  // The border columns of rows [top, bottom): a column's pixels lie out_w pixels apart in the output (a sink of that
-  // stride, row m = oh).
-  HWY_ALIGN std::uint8_t col_w[kBorderColumnBytes];
-  std::ptrdiff_t col_goff[kBorderColumnBytes / (gemm_nr * gemm_kr)];
-  const std::size_t rows = static_cast<std::size_t>(bottom - top), gu = segg / k_w;
-  const auto border_column = [&](int ow) HWY_ATTR {
-    int c0, c1;
-    KernelColumnsInside(d, ow, c0, c1);
-    window_bias(0, k_h, static_cast<std::size_t>(c0), static_cast<std::size_t>(c1), win_bias);
-    const std::size_t kept = static_cast<std::size_t>(c1 - c0) * gu;  // groups of a kernel row
-    for (std::size_t kh = 0; kh < k_h; ++kh) {
-      const std::size_t g = kh * segg + static_cast<std::size_t>(c0) * gu;
-      std::memcpy(col_goff + kh * kept, goff + g, kept * sizeof(std::ptrdiff_t));
-      std::memcpy(col_w + kh * kept * gs, pk.group(0, g), kept * gs);
-    }
-    const gemm_detail::TileWindow win{0, win_bias, col_w};
-    const gemm_detail::Sink<TOut> col{out.y + static_cast<std::size_t>(ow) * nc, out_w * nc, out.zp, out.lo, out.hi,
-                                      nc, false, out.short_rq};
-    const std::size_t at = static_cast<std::size_t>(ow) * ow_step;
+// Border rows [0, region.top) and [region.bottom, out_h) on the full padded copy xp (rows of padded_row values;
+// goff: the offsets of a pixel's groups); the caller runs the others.
+template <class TIn, class TOut>
+HWY_NOINLINE void ImplicitBorderRows(const conv2d_dims& d, const gemm_packed_view& pk, const std::uint8_t* zp_sums,
+                                     const TIn* HWY_RESTRICT xp, std::size_t padded_row, const std::ptrdiff_t* goff,
+                                     const BorderRegion& region, const gemm_detail::Sink<TOut>& out) {
+  constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
+  const std::size_t nc = static_cast<std::size_t>(d.out_c);
+  const gemm_detail::PairRequantCache rq(out, pk, 0, nc / gemm_nr);
+  const BorderTiles<TOut> bt{d, pk, out, rq, reinterpret_cast<const std::int32_t*>(zp_sums), nc, nc / gemm_nr,
+                             static_cast<std::size_t>(d.k_w) * d.in_c / gemm_kr};
+  HWY_ALIGN std::int32_t win_bias[kBorderMaxChannels];
+  const auto row = [&](int oh) {
+    return reinterpret_cast<const std::uint8_t*>(xp + static_cast<std::size_t>(oh) * d.stride_h * padded_row);
+  };
+  for (int oh = 0; oh < region.top; ++oh) bt.template Row<kFlip>(oh, row(oh), goff, win_bias);
+  for (int oh = region.bottom; oh < d.out_h; ++oh) bt.template Row<kFlip>(oh, row(oh), goff, win_bias);
+}
+
+// The whole convolution where ImplicitBorderColumnsTaken, without a padded copy of the input: the border rows on
+// padded copies of only the input rows they read (two bands of padded rows), every other pixel on x itself (none
+// of them reads the padding):
+// - the border columns of rows [top, bottom) without their kernel columns in the padding: tiles of 3 pixels of a
+//   column (a sink of out_w pixels' stride, row m = oh), the kept groups listed in a table of their own (relative to
+//   the first kept column) and their weights copied in that order (one block of panels);
+// - the rest of each row with every tap: whole tiles of 3 contiguous in the output, then the 1 or 2 columns left
+//   over as tiles of 3 pixels of a column.
+// Without the padded copy (28x28x32: 28.8 KiB written per call) 28x28x32 -> 32 ran 0.6 us faster, 14x14x16 -> 32
+// 0.2 us.
+template <class TIn, class TOut>
+HWY_NOINLINE void ImplicitConvBorders(const conv2d_dims& d, const std::uint8_t* HWY_RESTRICT packed,
+                                      const TIn* HWY_RESTRICT x, std::int32_t y_zp, std::int32_t lo, std::int32_t hi,
+                                      TOut* HWY_RESTRICT y, const BorderRegion& region) {
+  constexpr bool kFlip = std::is_same_v<TIn, std::int8_t>;
+  const gemm_packed_view pk{packed};
+  const std::size_t nc = static_cast<std::size_t>(d.out_c), panels = nc / gemm_nr;
+  const std::size_t k_h = static_cast<std::size_t>(d.k_h), k_w = static_cast<std::size_t>(d.k_w);
+  const std::size_t in_c = static_cast<std::size_t>(d.in_c), segg = k_w * in_c / gemm_kr, groups = k_h * segg;
+  const std::size_t gu = in_c / gemm_kr;  // groups of a kernel column
+  const std::size_t out_w = static_cast<std::size_t>(d.out_w);
+  const int top = region.top, bottom = region.bottom, left = region.left, right = region.right;
+  const gemm_detail::Sink<TOut> out{y, nc, y_zp, lo, hi, nc, false, gemm_detail::ShortRequant(pk, y_zp)};
+  const gemm_detail::PairRequantCache rq(out, pk, 0, panels);
+  const BorderTiles<TOut> bt{d, pk, out, rq, reinterpret_cast<const std::int32_t*>(packed + conv2d_q_group_bytes(d)),
+                             nc, panels, segg};
+  HWY_ALIGN std::int32_t win_bias[kBorderMaxChannels];
+
+  // The border rows: padded rows [0, top_rows) and [bottom_first, padded_h) of the padded input, copied.
+  const std::size_t padded_row = (static_cast<std::size_t>(d.in_w) + d.pad_left + d.pad_right) * in_c;
+  const int padded_h = d.in_h + d.pad_top + d.pad_bottom;
+  const int top_rows = top > 0 ? std::min(padded_h, (top - 1) * d.stride_h + (d.k_h - 1) * d.dil_h + 1) : 0;
+  const int bottom_first = bottom < d.out_h ? bottom * d.stride_h : padded_h;
+  HWY_ALIGN TIn band[kImplicitPadBytes];
+  const TIn pad = static_cast<TIn>(pk.x_zp());
+  const std::size_t row_bytes = static_cast<std::size_t>(d.in_w) * in_c;
+  const auto padded_copy = [&](int r, TIn* dst) {  // padded row r
+    const int ih = r - d.pad_top;
+    if (ih < 0 || ih >= d.in_h) return FillSmall(dst, pad, padded_row);
+    const std::size_t left_bytes = static_cast<std::size_t>(d.pad_left) * in_c;
+    FillSmall(dst, pad, left_bytes);
+    std::memcpy(dst + left_bytes, x + static_cast<std::size_t>(ih) * row_bytes, row_bytes);
+    FillSmall(dst + left_bytes + row_bytes, pad, static_cast<std::size_t>(d.pad_right) * in_c);
+  };
+  std::ptrdiff_t goff_pad[kIm2colBytes / 4 / gemm_kr], goff_x[kIm2colBytes / 4 / gemm_kr];
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::ptrdiff_t kh = static_cast<std::ptrdiff_t>(g / segg), in_row = static_cast<std::ptrdiff_t>(g % segg * gemm_kr);
+    goff_pad[g] = kh * d.dil_h * static_cast<std::ptrdiff_t>(padded_row) + in_row;
+    goff_x[g] = kh * d.dil_h * static_cast<std::ptrdiff_t>(row_bytes) + in_row;
+  }
+  const std::size_t ow_step = static_cast<std::size_t>(d.stride_w) * in_c;
+  if (top_rows > 0) {
+    for (int r = 0; r < top_rows; ++r) padded_copy(r, band + static_cast<std::size_t>(r) * padded_row);
+    for (int oh = 0; oh < top; ++oh)
+      bt.template Row<kFlip>(oh, reinterpret_cast<const std::uint8_t*>(band + static_cast<std::size_t>(oh) * d.stride_h * padded_row),
+                             goff_pad, win_bias);
+  }
+  if (bottom_first < padded_h) {
+    for (int r = bottom_first; r < padded_h; ++r)
+      padded_copy(r, band + static_cast<std::size_t>(r - bottom_first) * padded_row);
+    for (int oh = bottom; oh < d.out_h; ++oh)
+      bt.template Row<kFlip>(oh, reinterpret_cast<const std::uint8_t*>(
+                                     band + static_cast<std::size_t>(oh * d.stride_h - bottom_first) * padded_row),
+                             goff_pad, win_bias);
+  }
+
+  // Rows [top, bottom) on x: pixel (oh, ow)'s window starts at input row oh * stride_h - pad_top (inside) and
+  // column ow * stride_w - pad_left (inside from column `left` on).
+  const std::size_t rows = static_cast<std::size_t>(bottom - top);
+  const auto at = [&](std::size_t oh, std::ptrdiff_t iw) {
+    return reinterpret_cast<const std::uint8_t*>(x + (static_cast<std::ptrdiff_t>(oh) * d.stride_h - d.pad_top) *
+                                                         static_cast<std::ptrdiff_t>(row_bytes) +
+                                                     iw * static_cast<std::ptrdiff_t>(in_c));
+  };
+  // Column ow of rows [top, bottom) as tiles of 3 pixels of it, groups goff[0, n) relative to input column iw.
+  const auto column = [&](int ow, std::ptrdiff_t iw, std::size_t n, const std::ptrdiff_t* goff,
+                          const gemm_detail::TileWindow* win) HWY_ATTR {
+    const gemm_detail::Sink<TOut> col{y + static_cast<std::size_t>(ow) * nc, out_w * nc, y_zp, lo, hi, nc, false,
+                                      out.short_rq};
     for (std::size_t i = 0; i < rows;) {
       const std::size_t oh = static_cast<std::size_t>(top) + i;
-      const std::uint8_t* a[3] = {row_of(oh) + at, row_of(oh + 1) + at, row_of(oh + 2) + at};
-      for (std::size_t p = 0; p < panels; p += 4)
-        gemm_detail::Pairs3x4Bytes<kFlip>(col, pk, oh, p, a, 1, k_h * kept, rq.For(p), rq.For(p + 2), col_goff, &win);
+      const std::uint8_t* a[3] = {at(oh, iw), at(oh + 1, iw), at(oh + 2, iw)};
+      bt.template Tile<kFlip>(col, oh, a, n, goff, win);
       i += 3;
       if (i < rows && i + 3 > rows) i = rows - 3;  // the last tile ends at the column's end
     }
   };
+  HWY_ALIGN std::uint8_t col_w[kBorderColumnBytes];
+  std::ptrdiff_t col_goff[kBorderColumnBytes / (gemm_nr * gemm_kr)];
+  const std::size_t gs = pk.group_stride(0);
+  const auto border_column = [&](int ow) HWY_ATTR {
+    int c0, c1;
+    KernelColumnsInside(d, ow, c0, c1);
+    bt.WindowBias(0, k_h, static_cast<std::size_t>(c0), static_cast<std::size_t>(c1), win_bias);
+    const std::size_t kept = static_cast<std::size_t>(c1 - c0) * gu;  // groups of a kernel row
+    for (std::size_t kh = 0; kh < k_h; ++kh) {
+      const std::size_t g = kh * segg + static_cast<std::size_t>(c0) * gu;
+      for (std::size_t j = 0; j < kept; ++j) col_goff[kh * kept + j] = goff_x[g + j] - static_cast<std::ptrdiff_t>(c0 * gu * gemm_kr);
+      std::memcpy(col_w + kh * kept * gs, pk.group(0, g), kept * gs);
+    }
+    const gemm_detail::TileWindow win{0, win_bias, col_w};
+    column(ow, static_cast<std::ptrdiff_t>(ow) * d.stride_w - d.pad_left + c0, k_h * kept, col_goff, &win);
+  };
   for (int ow = 0; ow < left; ++ow) border_column(ow);
   for (int ow = right; ow < d.out_w; ++ow) border_column(ow);
-
-  // The rest of each row, every tap: whole tiles of 3, contiguous in the output.
+  // The rest: whole tiles of 3 of each row, then the columns left over.
+  const std::size_t whole = static_cast<std::size_t>(right - left) / 3 * 3;
   for (std::size_t oh = static_cast<std::size_t>(top); oh < static_cast<std::size_t>(bottom); ++oh) {
-    const std::uint8_t* row = row_of(oh);
-    for (std::size_t ow = static_cast<std::size_t>(left); ow < static_cast<std::size_t>(right); ow += 3) {
-      const std::uint8_t* a[3] = {row + ow * ow_step, row + (ow + 1) * ow_step, row + (ow + 2) * ow_step};
-      for (std::size_t p = 0; p < panels; p += 4)
-        gemm_detail::Pairs3x4Bytes<kFlip>(out, pk, oh * out_w + ow, p, a, 1, groups, rq.For(p), rq.For(p + 2), goff);
+    for (std::size_t c = 0; c < whole; c += 3) {
+      const std::ptrdiff_t iw = static_cast<std::ptrdiff_t>((static_cast<std::size_t>(left) + c) * d.stride_w) - d.pad_left;
+      const std::uint8_t* a0 = at(oh, iw);
+      const std::uint8_t* a[3] = {a0, a0 + ow_step, a0 + 2 * ow_step};
+      bt.template Tile<kFlip>(out, oh * out_w + static_cast<std::size_t>(left) + c, a, groups, goff_x, nullptr);
     }
   }
-  return true;
+  for (int ow = left + static_cast<int>(whole); ow < right; ++ow)
+    column(ow, static_cast<std::ptrdiff_t>(ow) * d.stride_w - d.pad_left, groups, goff_x, nullptr);
 }
 #endif
 
@@ -1076,7 +1166,7 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
     if (offsets && ImplicitBorderRowsFit(d) && ImplicitBorderRowsTaken(d, region)) {
       const gemm_detail::Sink<TOut> out{y, static_cast<std::size_t>(d.out_c), y_zp, lo, hi,
                                         static_cast<std::size_t>(d.out_c), false, short_rq};
-      if (ImplicitBorders(d, pk, packed + conv2d_q_group_bytes(d), scratch, padded_row, goff, region, out)) return;
+      ImplicitBorderRows(d, pk, packed + conv2d_q_group_bytes(d), scratch, padded_row, goff, region, out);
       m_begin = static_cast<std::size_t>(region.top) * d.out_w;
       m_end = static_cast<std::size_t>(region.bottom) * d.out_w;
     }
@@ -1118,8 +1208,16 @@ HWY_NOINLINE void Conv2dQ(const conv2d_dims& d, const std::uint8_t* HWY_RESTRICT
     return conv_detail::FirstLayer(d, gemm_packed_view{packed}, x, y_zp, lo, hi, y);
 #endif
 #if STATIQ_AVX2_GEMM_PATHS || STATIQ_VNNI_PATHS
-  if (!direct && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed}))
+  if (!direct && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed})) {
+#if STATIQ_AVX2_GEMM_PATHS
+    if (conv_detail::ImplicitConvCopiesInput(d) && conv_detail::ImplicitBorderRowsFit(d)) {
+      const conv_detail::BorderRegion region = conv_detail::ImplicitBorderRegion(d);
+      if (conv_detail::ImplicitBorderColumnsTaken(d, gemm_packed_view{packed}, region))
+        return conv_detail::ImplicitConvBorders(d, packed, x, y_zp, lo, hi, y, region);
+    }
+#endif
     return conv_detail::ImplicitConv<false>(d, packed, x, y_zp, lo, hi, y);
+  }
 #endif
   for (int g = 0; g < d.groups; ++g) {
     const std::uint8_t* pk = packed + g * group_bytes;
