@@ -46,6 +46,8 @@ std::size_t implicit_convs = 0, implicit_assembled = 0;
 // padded copy), how many also border columns without their kernel columns there, and how many of them with an
 // input zero point the kernel multiplies as 0 (no compensation to add back).
 std::size_t border_row_convs = 0, border_column_convs = 0, border_zero_zp = 0;
+// How many pooled shapes ran that convolution and a separate 2x2 max pool (Conv2dQMaxPool2).
+std::size_t border_pooled = 0;
 // How many shapes were also computed as slices of output rows.
 std::size_t sliced_convs = 0;
 
@@ -127,7 +129,10 @@ void CheckConvQOnce(const conv2d_dims& d, std::mt19937& rng, test::fill xf, test
     const conv_detail::BorderRegion region = conv_detail::ImplicitBorderRegion(d);
     if (conv_detail::ImplicitBorderRowsTaken(d, region)) {
       ++border_row_convs;
-      if (conv_detail::ImplicitBorderColumnsTaken(d, gemm_packed_view{packed.data()}, region)) ++border_column_convs;
+      if (conv_detail::ImplicitBorderColumnsTaken(d, gemm_packed_view{packed.data()}, region)) {
+        ++border_column_convs;
+        if (conv2d_q_pool2_fits(d) && ny * sizeof(T) <= conv_detail::kPoolSeparateBytes) ++border_pooled;
+      }
       if (q.x_zero_point == (std::is_same_v<T, std::int8_t> ? -128 : 0)) ++border_zero_zp;
     }
   }
@@ -389,6 +394,7 @@ void TestConv2d() {
   if (STATIQ_AVX2_GEMM_PATHS) {
     CHECK(border_row_convs > 50);
     CHECK(border_column_convs > 15);
+    CHECK(border_pooled > 10);
     CHECK(border_zero_zp >= 4);
   }
   CHECK(pooled_convs > 0);
