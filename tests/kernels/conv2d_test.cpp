@@ -31,6 +31,13 @@ namespace statiq::kernels::HWY_NAMESPACE {
 namespace {
 
 constexpr auto* OutSize = &test::out_size;
+
+// d with vertical dilation dil_h, its output height recomputed.
+conv2d_dims DilatedH(conv2d_dims d, int dil_h) {
+  d.dil_h = dil_h;
+  d.out_h = OutSize(d.in_h, d.pad_top, d.pad_bottom, d.k_h, d.stride_h, d.dil_h);
+  return d;
+}
 constexpr auto* MakeDims = &test::make_conv_dims;
 
 // How many shapes the value-padded first-layer kernel took (it must take some on SIMD targets).
@@ -277,9 +284,7 @@ void TestConv2d() {
   CheckConvQOnce<std::int8_t>(MakeDims(6, 900, 3, 16, 3, 3, 2, 1, 1, 1), rng, test::fill::high, test::fill::low, 64,
                               gemm_route::automatic, 6);
   {
-    conv2d_dims dh = MakeDims(15, 14, 1, 16, 3, 3, 1, 1, 2, 1);
-    dh.dil_h = 2;
-    dh.out_h = OutSize(dh.in_h, dh.pad_top, dh.pad_bottom, dh.k_h, dh.stride_h, dh.dil_h);
+    const conv2d_dims dh = DilatedH(MakeDims(15, 14, 1, 16, 3, 3, 1, 1, 2, 1), 2);
     CheckConvQOnce<std::uint8_t>(dh, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, 7);
     conv2d_dims dw = MakeDims(15, 14, 1, 16, 3, 3, 1, 1, 2, 1);
     dw.dil_w = 2;
@@ -323,15 +328,11 @@ void TestConv2d() {
   CheckConvQOnce<std::uint8_t>(MakeDims(29, 31, 48, 24, 1, 1, 2, 1, 0, 1), rng, test::fill::random, test::fill::random,
                                64, gemm_route::automatic, 5);
   {
-    conv2d_dims dh = MakeDims(40, 38, 32, 12, 3, 3, 1, 1, 2, 1);
-    dh.dil_h = 2;
-    dh.out_h = OutSize(dh.in_h, dh.pad_top, dh.pad_bottom, dh.k_h, dh.stride_h, dh.dil_h);
+    const conv2d_dims dh = DilatedH(MakeDims(40, 38, 32, 12, 3, 3, 1, 1, 2, 1), 2);
     CheckConvQOnce<std::uint8_t>(dh, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, 6);
     CheckConvQOnce<std::int8_t>(dh, rng, test::fill::high, test::fill::low, 64, gemm_route::automatic, 7);
     // the same on an input small enough for the padded copy (the kernel rows 2 input rows apart there too)
-    conv2d_dims dp = MakeDims(11, 12, 8, 16, 3, 3, 1, 1, 2, 1);
-    dp.dil_h = 2;
-    dp.out_h = OutSize(dp.in_h, dp.pad_top, dp.pad_bottom, dp.k_h, dp.stride_h, dp.dil_h);
+    const conv2d_dims dp = DilatedH(MakeDims(11, 12, 8, 16, 3, 3, 1, 1, 2, 1), 2);
     CheckConvQOnce<std::uint8_t>(dp, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, 1);
   }
   // 32-channel multiples (the vpmaddubsw route's 3-row x 32-channel tile): on the padded copy with 2 rows left
@@ -361,13 +362,16 @@ void TestConv2d() {
       for (int w : {3, 4, 5, 7, 8, 9})
         for (int cout : {32, 64}) {
           const conv2d_dims d = MakeDims(7, w, 8, cout, 3, 3, 1, 1, pad, 1);
-          CheckConvQOnce<std::uint8_t>(d, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, rep++ % 8);
-          CheckConvQOnce<std::int8_t>(d, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, rep++ % 8);
+          CheckConvQOnce<std::uint8_t>(d, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic,
+                                       rep++ % 8);
+          CheckConvQOnce<std::int8_t>(d, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic,
+                                      rep++ % 8);
         }
     for (auto xf : {test::fill::low, test::fill::high})
       for (auto wf : {test::fill::low, test::fill::high}) {
-        CheckConvQOnce<std::uint8_t>(MakeDims(6, 7, 12, 32, 3, 3, 1, 1, 1, 1), rng, xf, wf, 64, gemm_route::automatic, 1);
-        CheckConvQOnce<std::int8_t>(MakeDims(6, 7, 12, 32, 3, 3, 1, 1, 1, 1), rng, xf, wf, 64, gemm_route::automatic, 2);
+        const conv2d_dims d = MakeDims(6, 7, 12, 32, 3, 3, 1, 1, 1, 1);
+        CheckConvQOnce<std::uint8_t>(d, rng, xf, wf, 64, gemm_route::automatic, 1);
+        CheckConvQOnce<std::int8_t>(d, rng, xf, wf, 64, gemm_route::automatic, 2);
       }
     CheckConvQOnce<std::uint8_t>(MakeDims(9, 8, 16, 32, 3, 3, 2, 1, 1, 1), rng, test::fill::random, test::fill::random,
                                  64, gemm_route::automatic, 3);
@@ -375,9 +379,7 @@ void TestConv2d() {
                                 64, gemm_route::automatic, 4);
     CheckConvQOnce<std::uint8_t>(MakeDims(2, 6, 8, 128, 3, 3, 1, 1, 1, 1), rng, test::fill::random,
                                  test::fill::random, 64, gemm_route::automatic, 5);
-    conv2d_dims dh = MakeDims(12, 6, 8, 32, 3, 3, 1, 1, 2, 1);
-    dh.dil_h = 2;
-    dh.out_h = OutSize(dh.in_h, dh.pad_top, dh.pad_bottom, dh.k_h, dh.stride_h, dh.dil_h);
+    const conv2d_dims dh = DilatedH(MakeDims(12, 6, 8, 32, 3, 3, 1, 1, 2, 1), 2);
     CheckConvQOnce<std::int8_t>(dh, rng, test::fill::random, test::fill::random, 64, gemm_route::automatic, 6);
     conv2d_dims dt = MakeDims(8, 7, 8, 32, 3, 3, 1, 1, 1, 1);
     dt.pad_top = 2;

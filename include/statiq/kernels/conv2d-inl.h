@@ -724,6 +724,22 @@ inline bool ImplicitConvCopiesInput(const conv2d_dims& d) {
   return d.pad_top + d.pad_left + d.pad_bottom + d.pad_right > 0 && h * w * d.in_c <= kImplicitPadBytes;
 }
 
+// Row r of the input padded with `pad` around it (in_w + pad_left + pad_right pixels), into dst.
+template <class TIn>
+HWY_INLINE void CopyPaddedRow(const conv2d_dims& d, const TIn* HWY_RESTRICT x, TIn pad, int r, TIn* HWY_RESTRICT dst) {
+  const std::size_t in_c = static_cast<std::size_t>(d.in_c), row = static_cast<std::size_t>(d.in_w) * in_c;
+  const std::size_t left = static_cast<std::size_t>(d.pad_left) * in_c;
+  const std::size_t right = static_cast<std::size_t>(d.pad_right) * in_c;
+  const int ih = r - d.pad_top;
+  if (ih < 0 || ih >= d.in_h) {
+    std::memset(dst, static_cast<unsigned char>(pad), left + row + right);
+    return;
+  }
+  std::memset(dst, static_cast<unsigned char>(pad), left);
+  std::memcpy(dst + left, x + static_cast<std::size_t>(ih) * row, row);
+  std::memset(dst + left + row, static_cast<unsigned char>(pad), right);
+}
+
 // Segment pointers tab[r * k_h + kh] of GEMM rows [r0, r0 + n); pixel.Start(r0) is a cursor over the rows' output
 // pixels (oh, ow; Next()). zrow: a segment of the zero point. scratch == nullptr: x is ImplicitConv's padded copy (d
 // without padding), where every window lies inside; first_only: there, only each row's first segment (tab[r]; the
@@ -896,7 +912,7 @@ HWY_INLINE BorderRegion ImplicitBorderRegion(const conv2d_dims& d) {
   while (b.right > b.left && !full_column(b.right - 1)) --b.right;
   return b;
 }
-// Whether ImplicitBorders runs border rows (ImplicitBorderRowsFit assumed).
+// Whether d has border rows (ImplicitBorderRows / ImplicitConvBorders; ImplicitBorderRowsFit assumed).
 HWY_INLINE bool ImplicitBorderRowsTaken(const conv2d_dims& d, const BorderRegion& b) {
   return b.top > 0 || b.bottom < d.out_h;
 }
@@ -907,6 +923,23 @@ HWY_INLINE bool ImplicitBorderColumnsTaken(const conv2d_dims& d, const gemm_pack
   return ImplicitBorderRowsTaken(d, b) && d.in_c % 4 == 0 && pk.np() / gemm_nr <= gemm_block_panels &&
          b.bottom - b.top >= 3 && (b.left > 0 || b.right < d.out_w) &&
          groups * pk.group_stride(0) <= kBorderColumnBytes;
+}
+// Whether Conv2dQ / Conv2dQMaxPool2 run d through ImplicitConvBorders (ImplicitConvFits assumed); region: d's.
+HWY_INLINE bool ImplicitConvBordersTaken(const conv2d_dims& d, const gemm_packed_view& pk, BorderRegion& region) {
+  if (!ImplicitConvCopiesInput(d) || !ImplicitBorderRowsFit(d)) return false;
+  region = ImplicitBorderRegion(d);
+  return ImplicitBorderColumnsTaken(d, pk, region);
+}
+
+// f(i) for tiles of 3 of n >= 3 positions, at i = 0, 3, ...: a last tile past n is moved back to end at n (it
+// repeats 1 or 2 positions, whose outputs it rewrites with the same bytes).
+template <class F>
+HWY_INLINE void ForEachTileOf3(std::size_t n, const F& f) {
+  for (std::size_t i = 0; i < n;) {
+    f(i);
+    i += 3;
+    if (i < n && i + 3 > n) i = n - 3;
+  }
 }
 
 // What the border tiles share: the blob, the sink, the requantization cache and the zero-point sums.
@@ -957,12 +990,10 @@ struct BorderTiles {
     const gemm_detail::TileWindow win{static_cast<std::size_t>(kh0) * segg, win_bias};
     const std::size_t n = static_cast<std::size_t>(kh1 - kh0) * segg, out_w = static_cast<std::size_t>(d.out_w);
     const std::size_t ow_step = static_cast<std::size_t>(d.stride_w) * d.in_c;
-    for (std::size_t ow = 0; ow < out_w;) {
+    ForEachTileOf3(out_w, [&](std::size_t ow) HWY_ATTR __attribute__((always_inline)) {
       const std::uint8_t* a[3] = {row + ow * ow_step, row + (ow + 1) * ow_step, row + (ow + 2) * ow_step};
       Tile<kFlip>(out, static_cast<std::size_t>(oh) * out_w + ow, a, n, goff_pad, &win);
-      ow += 3;
-      if (ow < out_w && ow + 3 > out_w) ow = out_w - 3;  // the last tile ends at the row's end
-    }
+    });
   }
 };
 
@@ -1021,30 +1052,24 @@ HWY_NOINLINE void ImplicitConvBorders(const conv2d_dims& d, const std::uint8_t* 
   HWY_ALIGN TIn band[kImplicitPadBytes];
   const TIn pad = static_cast<TIn>(pk.x_zp());
   const std::size_t row_bytes = static_cast<std::size_t>(d.in_w) * in_c;
-  const auto padded_copy = [&](int r, TIn* dst) {  // padded row r
-    const int ih = r - d.pad_top;
-    if (ih < 0 || ih >= d.in_h) return FillSmall(dst, pad, padded_row);
-    const std::size_t left_bytes = static_cast<std::size_t>(d.pad_left) * in_c;
-    FillSmall(dst, pad, left_bytes);
-    std::memcpy(dst + left_bytes, x + static_cast<std::size_t>(ih) * row_bytes, row_bytes);
-    FillSmall(dst + left_bytes + row_bytes, pad, static_cast<std::size_t>(d.pad_right) * in_c);
-  };
   std::ptrdiff_t goff_pad[kIm2colBytes / 4 / gemm_kr], goff_x[kIm2colBytes / 4 / gemm_kr];
   for (std::size_t g = 0; g < groups; ++g) {
-    const std::ptrdiff_t kh = static_cast<std::ptrdiff_t>(g / segg), in_row = static_cast<std::ptrdiff_t>(g % segg * gemm_kr);
+    const std::ptrdiff_t kh = static_cast<std::ptrdiff_t>(g / segg);
+    const std::ptrdiff_t in_row = static_cast<std::ptrdiff_t>(g % segg * gemm_kr);
     goff_pad[g] = kh * d.dil_h * static_cast<std::ptrdiff_t>(padded_row) + in_row;
     goff_x[g] = kh * d.dil_h * static_cast<std::ptrdiff_t>(row_bytes) + in_row;
   }
   const std::size_t ow_step = static_cast<std::size_t>(d.stride_w) * in_c;
   if (top_rows > 0) {
-    for (int r = 0; r < top_rows; ++r) padded_copy(r, band + static_cast<std::size_t>(r) * padded_row);
+    for (int r = 0; r < top_rows; ++r) CopyPaddedRow(d, x, pad, r, band + static_cast<std::size_t>(r) * padded_row);
     for (int oh = 0; oh < top; ++oh)
-      bt.template Row<kFlip>(oh, reinterpret_cast<const std::uint8_t*>(band + static_cast<std::size_t>(oh) * d.stride_h * padded_row),
-                             goff_pad, win_bias);
+      bt.template Row<kFlip>(
+          oh, reinterpret_cast<const std::uint8_t*>(band + static_cast<std::size_t>(oh) * d.stride_h * padded_row),
+          goff_pad, win_bias);
   }
   if (bottom_first < padded_h) {
     for (int r = bottom_first; r < padded_h; ++r)
-      padded_copy(r, band + static_cast<std::size_t>(r - bottom_first) * padded_row);
+      CopyPaddedRow(d, x, pad, r, band + static_cast<std::size_t>(r - bottom_first) * padded_row);
     for (int oh = bottom; oh < d.out_h; ++oh)
       bt.template Row<kFlip>(oh, reinterpret_cast<const std::uint8_t*>(
                                      band + static_cast<std::size_t>(oh * d.stride_h - bottom_first) * padded_row),
@@ -1064,13 +1089,11 @@ HWY_NOINLINE void ImplicitConvBorders(const conv2d_dims& d, const std::uint8_t* 
                           const gemm_detail::TileWindow* win) HWY_ATTR {
     const gemm_detail::Sink<TOut> col{y + static_cast<std::size_t>(ow) * nc, out_w * nc, y_zp, lo, hi, nc, false,
                                       out.short_rq};
-    for (std::size_t i = 0; i < rows;) {
+    ForEachTileOf3(rows, [&](std::size_t i) HWY_ATTR __attribute__((always_inline)) {
       const std::size_t oh = static_cast<std::size_t>(top) + i;
       const std::uint8_t* a[3] = {at(oh, iw), at(oh + 1, iw), at(oh + 2, iw)};
       bt.template Tile<kFlip>(col, oh, a, n, goff, win);
-      i += 3;
-      if (i < rows && i + 3 > rows) i = rows - 3;  // the last tile ends at the column's end
-    }
+    });
   };
   HWY_ALIGN std::uint8_t col_w[kBorderColumnBytes];
   std::ptrdiff_t col_goff[kBorderColumnBytes / (gemm_nr * gemm_kr)];
@@ -1082,7 +1105,8 @@ HWY_NOINLINE void ImplicitConvBorders(const conv2d_dims& d, const std::uint8_t* 
     const std::size_t kept = static_cast<std::size_t>(c1 - c0) * gu;  // groups of a kernel row
     for (std::size_t kh = 0; kh < k_h; ++kh) {
       const std::size_t g = kh * segg + static_cast<std::size_t>(c0) * gu;
-      for (std::size_t j = 0; j < kept; ++j) col_goff[kh * kept + j] = goff_x[g + j] - static_cast<std::ptrdiff_t>(c0 * gu * gemm_kr);
+      const std::ptrdiff_t first = static_cast<std::ptrdiff_t>(static_cast<std::size_t>(c0) * gu * gemm_kr);
+      for (std::size_t j = 0; j < kept; ++j) col_goff[kh * kept + j] = goff_x[g + j] - first;
       std::memcpy(col_w + kh * kept * gs, pk.group(0, g), kept * gs);
     }
     const gemm_detail::TileWindow win{0, win_bias, col_w};
@@ -1094,7 +1118,8 @@ HWY_NOINLINE void ImplicitConvBorders(const conv2d_dims& d, const std::uint8_t* 
   const std::size_t whole = static_cast<std::size_t>(right - left) / 3 * 3;
   for (std::size_t oh = static_cast<std::size_t>(top); oh < static_cast<std::size_t>(bottom); ++oh) {
     for (std::size_t c = 0; c < whole; c += 3) {
-      const std::ptrdiff_t iw = static_cast<std::ptrdiff_t>((static_cast<std::size_t>(left) + c) * d.stride_w) - d.pad_left;
+      const std::ptrdiff_t iw =
+          static_cast<std::ptrdiff_t>((static_cast<std::size_t>(left) + c) * d.stride_w) - d.pad_left;
       const std::uint8_t* a0 = at(oh, iw);
       const std::uint8_t* a[3] = {a0, a0 + ow_step, a0 + 2 * ow_step};
       bt.template Tile<kFlip>(out, oh * out_w + static_cast<std::size_t>(left) + c, a, groups, goff_x, nullptr);
@@ -1129,17 +1154,7 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
   const std::size_t padded_row = static_cast<std::size_t>(dp.in_w) * d.in_c;
   const bool padded = ImplicitConvCopiesInput(d);
   if (padded) {
-    const std::size_t row = static_cast<std::size_t>(d.in_w) * d.in_c;
-    const std::size_t left = static_cast<std::size_t>(d.pad_left) * d.in_c;
-    const std::size_t right = static_cast<std::size_t>(d.pad_right) * d.in_c;
-    std::memset(scratch, static_cast<unsigned char>(pad), d.pad_top * padded_row);
-    TIn* o = scratch + d.pad_top * padded_row;
-    for (int ih = 0; ih < d.in_h; ++ih, o += padded_row) {
-      std::memset(o, static_cast<unsigned char>(pad), left);
-      std::memcpy(o + left, x + ih * row, row);
-      std::memset(o + left + row, static_cast<unsigned char>(pad), right);
-    }
-    std::memset(o, static_cast<unsigned char>(pad), d.pad_bottom * padded_row);
+    for (int r = 0; r < dp.in_h; ++r) CopyPaddedRow(d, x, pad, r, scratch + static_cast<std::size_t>(r) * padded_row);
   }
   const pool2d_dims pd = conv2d_q_pool2_dims(d);
   const std::size_t rows = kPool ? 4 * static_cast<std::size_t>(pd.out_h) * pd.out_w
@@ -1182,7 +1197,7 @@ HWY_NOINLINE void ImplicitConv(const conv2d_dims& d, const std::uint8_t* HWY_RES
                                       lo, hi, static_cast<std::size_t>(d.out_c), kPool, short_rq};
 #if STATIQ_AVX2_GEMM_PATHS
     gemm_detail::PanelsSegAVX2(pk, n, tab, static_cast<std::size_t>(d.k_h), seg / gemm_kr, out, 0, panels,
-                               offsets ? goff : nullptr, /*overlap=*/true);
+                               offsets ? goff : nullptr);
 #else
     if (offsets) gemm_detail::vnni::PanelsSeg(pk, n, tab, goff, 1, groups, out, 0, panels);
     else gemm_detail::vnni::PanelsSeg(pk, n, tab, nullptr, static_cast<std::size_t>(d.k_h), seg / gemm_kr, out, 0, panels);
@@ -1212,11 +1227,9 @@ HWY_NOINLINE void Conv2dQ(const conv2d_dims& d, const std::uint8_t* HWY_RESTRICT
 #if STATIQ_AVX2_GEMM_PATHS || STATIQ_VNNI_PATHS
   if (!direct && conv_detail::ImplicitConvFits(d, gemm_packed_view{packed})) {
 #if STATIQ_AVX2_GEMM_PATHS
-    if (conv_detail::ImplicitConvCopiesInput(d) && conv_detail::ImplicitBorderRowsFit(d)) {
-      const conv_detail::BorderRegion region = conv_detail::ImplicitBorderRegion(d);
-      if (conv_detail::ImplicitBorderColumnsTaken(d, gemm_packed_view{packed}, region))
-        return conv_detail::ImplicitConvBorders(d, packed, x, y_zp, lo, hi, y, region);
-    }
+    conv_detail::BorderRegion region;
+    if (conv_detail::ImplicitConvBordersTaken(d, gemm_packed_view{packed}, region))
+      return conv_detail::ImplicitConvBorders(d, packed, x, y_zp, lo, hi, y, region);
 #endif
     return conv_detail::ImplicitConv<false>(d, packed, x, y_zp, lo, hi, y);
   }
@@ -1274,14 +1287,12 @@ HWY_NOINLINE void Conv2dQMaxPool2(const conv2d_dims& d, const std::uint8_t* HWY_
     // route, whose tiles of pooling windows run every tap: 14x14x16 -> 32 10.58 -> 10.34 us on Zen 3. The pool of
     // the requantized outputs equals the fused one (requantization is monotonic, see gemm_detail::Sink::pool4).
     const std::size_t out_bytes = static_cast<std::size_t>(d.out_h) * d.out_w * d.out_c * sizeof(TOut);
-    if (out_bytes <= conv_detail::kPoolSeparateBytes && conv_detail::ImplicitConvCopiesInput(d) &&
-        conv_detail::ImplicitBorderRowsFit(d)) {
-      const conv_detail::BorderRegion region = conv_detail::ImplicitBorderRegion(d);
-      if (conv_detail::ImplicitBorderColumnsTaken(d, gemm_packed_view{packed}, region)) {
-        HWY_ALIGN TOut conv[conv_detail::kPoolSeparateBytes / sizeof(TOut)];
-        conv_detail::ImplicitConvBorders(d, packed, x, y_zp, lo, hi, conv, region);
-        return detail::MaxPool(conv2d_q_pool2_dims(d), conv, y);
-      }
+    conv_detail::BorderRegion region;
+    if (out_bytes <= conv_detail::kPoolSeparateBytes &&
+        conv_detail::ImplicitConvBordersTaken(d, gemm_packed_view{packed}, region)) {
+      HWY_ALIGN TOut conv[conv_detail::kPoolSeparateBytes / sizeof(TOut)];
+      conv_detail::ImplicitConvBorders(d, packed, x, y_zp, lo, hi, conv, region);
+      return detail::MaxPool(conv2d_q_pool2_dims(d), conv, y);
     }
 #endif
     return conv_detail::ImplicitConv<true>(d, packed, x, y_zp, lo, hi, y);

@@ -47,7 +47,7 @@ constexpr pool2d_dims conv2d_q_pool2_dims(const conv2d_dims& d) {
 // kernel column's weights, per output channel (s32, little-endian, modulo 2^32; the zero point as the kernel
 // multiplies it: + 128 for s8 inputs). Kernel row kh's word for channel c is word kh * np + c, kernel column kw's
 // (k_h + kw) * np + c (np: out_c padded to the GEMM's panels). The implicit convolution's border pixels leave out
-// their taps in the padding and add these back for them (conv_detail::ImplicitBorders).
+// their taps in the padding and add these back for them (conv_detail::ImplicitBorderRows, ImplicitConvBorders).
 constexpr std::size_t conv2d_q_border_sums_bytes(const conv2d_dims& d) {
   return d.groups == 1 ? 4 * static_cast<std::size_t>(d.k_h + d.k_w) * gemm_padded_n(static_cast<std::size_t>(d.out_c))
                        : 0;

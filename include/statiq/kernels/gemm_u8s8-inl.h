@@ -790,8 +790,8 @@ HWY_INLINE void Emit3x4Bytes(const Sink<TOut>& out, const PanelPairRequant& ca, 
   Store32(y + 2 * st, r2);
 }
 
-// A window of a tile's groups: the border pixels of the implicit convolution on the padded copy leave out their taps
-// in the padding (conv_detail::ImplicitBorders).
+// A window of a tile's groups: the border pixels of the implicit convolution leave out their taps in the padding
+// (conv_detail::ImplicitBorderRows, ImplicitConvBorders).
 struct TileWindow {
   std::size_t g_first;                // goff and the packed weights from group g_first on
   const std::int32_t* bias;           // the sums' start per channel, in place of the packed bias'
@@ -1003,12 +1003,12 @@ HWY_NOINLINE void SegTileAVX2(const gemm_packed_view& pk, const TIn* const* tab,
   TileAVX2<MR, NP, true>(pk, p, rt, nullptr, s, nseg, seg_groups);
   EmitAVX2<MR, NP>(out, pk, m, p, s);
 }
-// overlap: the 1 or 2 rows left after the 3-row tiles may be computed as the last 3 rows again, rewriting the
-// outputs of the others with the same bytes (the output does not overlap the rows' inputs).
+// On the 3-row tile route, 1 or 2 rows left over are computed as the last 3 rows again, rewriting the others'
+// outputs with the same bytes (a convolution's output does not overlap its input).
 template <class TIn, class TOut>
 HWY_INLINE void PanelsSegAVX2(const gemm_packed_view& pk, std::size_t rows, const TIn* const* tab, std::size_t nseg,
                               std::size_t seg_groups, const Sink<TOut>& out, std::size_t p_begin, std::size_t p_end,
-                              const std::ptrdiff_t* goff = nullptr, bool overlap = false) {
+                              const std::ptrdiff_t* goff = nullptr) {
   HWY_DASSERT((pk.flags() & gemm_pairs_fit_s16) != 0 && nseg * seg_groups * gemm_kr == pk.k());
   HWY_DASSERT(goff == nullptr || nseg <= kMaxSegAVX2);
   const PairRequantCache rq(out, pk, p_begin, p_end);
@@ -1030,7 +1030,7 @@ HWY_INLINE void PanelsSegAVX2(const gemm_packed_view& pk, std::size_t rows, cons
           }
         };
         for (; m + 3 <= rows; m += 3) tile3(m);
-        if (m < rows && rows >= 3 && overlap) {  // the last 3 rows again: the same bytes for the 1 or 2 first done
+        if (m < rows && rows >= 3) {  // the last 3 rows again: the same bytes for the 1 or 2 first done
           tile3(rows - 3);
           m = rows;
         }
